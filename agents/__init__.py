@@ -1,0 +1,1 @@
+"""Agents for ManoPatient-v0: the dual-head hybrid PPO, Stable-Baselines3 baselines, heuristics."""

@@ -1,0 +1,1 @@
+"""Scripts that measure Mano's quality and speed and write tables under `benchmarks/results/`."""

@@ -1,0 +1,58 @@
+"""The daily signals: the one source of truth for their names, units, ranges and directions.
+
+Every module that reads, generates, scales or clips a daily signal takes it from here, in the
+order of `SIGNAL_NAMES` (the last axis of every `(..., 7, 5)` signal array).
+
+| index | name            | unit | range    | values | direction                              |
+|-------|-----------------|------|----------|--------|----------------------------------------|
+| 0     | `sleep_hours`   | h    | 1 - 16   | whole  | higher = more sleep                    |
+| 1     | `sleep_quality` | 1-5  | 1 - 5    | whole  | higher = better sleep                  |
+| 2     | `resting_hr`    | bpm  | 30 - 120 | real   | higher = faster resting heart rate     |
+| 3     | `stress`        | 1-5  | 1 - 5    | whole  | higher = MORE stressed (PMSys inverted) |
+| 4     | `mood`          | 1-5  | 1 - 5    | whole  | higher = better mood                   |
+
+PMSys scores every 1-5 item so that higher means better wellbeing, so its `stress` (5 = very
+relaxed) is inverted on load; Mano's `stress` follows the seed and the Sleep Health dataset.
+A value outside the range is not physiological (or not on the questionnaire's scale) and is
+treated as missing by the loaders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One daily signal: what it measures, in which unit, and where its values may lie."""
+
+    name: str
+    unit: str
+    low: float
+    high: float
+    integer: bool
+    direction: str
+
+
+SIGNALS: tuple[Signal, ...] = (
+    Signal("sleep_hours", "h", 1.0, 16.0, True, "higher = more sleep"),
+    Signal("sleep_quality", "1-5", 1.0, 5.0, True, "higher = better sleep"),
+    Signal("resting_hr", "bpm", 30.0, 120.0, False, "higher = faster resting heart rate"),
+    Signal("stress", "1-5", 1.0, 5.0, True, "higher = more stressed"),
+    Signal("mood", "1-5", 1.0, 5.0, True, "higher = better mood"),
+)
+SIGNAL_NAMES: tuple[str, ...] = tuple(s.name for s in SIGNALS)
+N_SIGNALS = len(SIGNALS)
+SIGNAL_LOW = np.array([s.low for s in SIGNALS], dtype=np.float32)
+SIGNAL_HIGH = np.array([s.high for s in SIGNALS], dtype=np.float32)
+WINDOW_DAYS = 7
+
+
+def signal(name: str) -> Signal:
+    """The signal called `name`; a `KeyError` lists the known names otherwise."""
+    for s in SIGNALS:
+        if s.name == name:
+            return s
+    raise KeyError(f"unknown signal {name!r}; known signals: {', '.join(SIGNAL_NAMES)}")

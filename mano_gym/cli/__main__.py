@@ -1,0 +1,5 @@
+import sys
+
+from mano_gym.cli import main
+
+sys.exit(main())

@@ -1,0 +1,41 @@
+"""The README's promises that a machine can check: its commands, its layout, its data tables."""
+
+import re
+import subprocess
+
+from benchmarks.data import markdown
+from generators.data.describe import describe
+from tests.conftest import DATA, ROOT
+
+README = (ROOT / "README.md").read_text()
+
+
+def test_two_commands_come_first_and_ci_runs_the_second():
+    commands = re.findall(r"```bash\n(.+?)\n```", README)
+    assert commands[0].startswith("pip install") and commands[0].endswith(
+        "mano data inspect ../shared/data"
+    )
+    assert commands[1].startswith("pip install") and "[test]" in commands[1]
+    extracted = subprocess.run(
+        ["grep", "-m1", r"^pip install .*\[test\]", "README.md"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert extracted == commands[1]
+    assert "grep -m1 '^pip install .*\\[test\\]' README.md" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_layout_section_matches_the_tree():
+    layout = README.split("## Layout")[1].split("```")[1]
+    for entry in re.findall(r"^ *(\S+/|\S+\.py|\.ci/run)", layout, flags=re.MULTILINE):
+        parent = "generators" if entry in ("signals.py", "data/") else None
+        parent = "mano_gym" if entry in ("cli/", "treatments.py") else parent
+        parent = "benchmarks" if entry == "data.py" else parent
+        path = ROOT / parent / entry if parent else ROOT / entry
+        assert path.exists(), entry
+
+
+def test_data_tables_are_the_benchmark_output():
+    assert markdown(describe(DATA)) in README
