@@ -47,6 +47,7 @@ SIGNAL_NAMES: tuple[str, ...] = tuple(s.name for s in SIGNALS)
 N_SIGNALS = len(SIGNALS)
 SIGNAL_LOW = np.array([s.low for s in SIGNALS], dtype=np.float32)
 SIGNAL_HIGH = np.array([s.high for s in SIGNALS], dtype=np.float32)
+_INTEGER = np.array([s.integer for s in SIGNALS])
 WINDOW_DAYS = 7
 
 
@@ -56,3 +57,13 @@ def signal(name: str) -> Signal:
         if s.name == name:
             return s
     raise KeyError(f"unknown signal {name!r}; known signals: {', '.join(SIGNAL_NAMES)}")
+
+
+def to_support(values: np.ndarray) -> np.ndarray:
+    """Put signal values (last axis in `SIGNAL_NAMES` order) on each signal's support: clipped
+    to its range, and rounded where the signal is reported in whole numbers."""
+    values = np.asarray(values, dtype=np.float32)
+    if values.shape[-1] != N_SIGNALS:
+        raise ValueError(f"expected {N_SIGNALS} signals on the last axis, got shape {values.shape}")
+    clipped = np.clip(values, SIGNAL_LOW, SIGNAL_HIGH)
+    return np.where(_INTEGER, np.round(clipped), clipped).astype(np.float32)

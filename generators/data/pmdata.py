@@ -57,7 +57,10 @@ class Windows:
 
     def select(self, participants: list[str] | tuple[str, ...]) -> Windows:
         """The windows of the given participants only (for splits by participant)."""
-        mask = np.isin(self.participant, list(participants))
+        return self.subset(np.isin(self.participant, list(participants)))
+
+    def subset(self, mask: np.ndarray) -> Windows:
+        """The windows where the boolean `mask` is true."""
         return Windows(self.signals[mask], self.participant[mask], self.start[mask])
 
 
@@ -260,6 +263,49 @@ def make_windows(
         signals=np.array(signals, dtype=np.float32).reshape(-1, days, len(SIGNAL_NAMES)),
         participant=np.array(participants, dtype=str),
         start=np.array(starts, dtype="datetime64[D]"),
+    )
+
+
+@dataclass(frozen=True)
+class WindowSplit:
+    """Training windows and two holdouts that share no day with them.
+
+    `holdout_time`: the later weeks of the training participants (for privacy checks: is a
+    window memorised?). `holdout_people`: every window of the held-out participants (does the
+    generator describe people it never saw?).
+    """
+
+    train: Windows
+    holdout_time: Windows
+    holdout_people: Windows
+
+
+def split_windows(
+    windows: Windows, holdout_participants: tuple[str, ...], time_fraction: float = 0.2
+) -> WindowSplit:
+    """Split by participant, then hold out the last `time_fraction` of each training
+    participant's windows in time; windows that would share a day across the cut are dropped."""
+    if not 0 <= time_fraction < 1:
+        raise ValueError(f"time_fraction must be in [0, 1), got {time_fraction}")
+    unknown = set(holdout_participants) - set(windows.participant)
+    if unknown:
+        raise ValueError(f"holdout participants without windows: {', '.join(sorted(unknown))}")
+    days = windows.signals.shape[1]
+    train_mask = np.zeros(len(windows), dtype=bool)
+    time_mask = np.zeros(len(windows), dtype=bool)
+    for participant in np.unique(windows.participant):
+        if participant in holdout_participants:
+            continue
+        own = np.flatnonzero(windows.participant == participant)
+        starts = windows.start[own]
+        if not time_fraction:
+            train_mask[own] = True
+            continue
+        cut = np.sort(starts)[int(len(own) * (1 - time_fraction))]
+        time_mask[own[starts >= cut]] = True
+        train_mask[own[starts + np.timedelta64(days - 1, "D") < cut]] = True
+    return WindowSplit(
+        windows.subset(train_mask), windows.subset(time_mask), windows.select(holdout_participants)
     )
 
 
