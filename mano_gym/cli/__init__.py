@@ -1,13 +1,21 @@
-"""The `mano` command. Each command group lives in its own module and adds its sub-parser here."""
+"""The `mano` command: `mano VERB TOPIC ...` (`mano data inspect`, `mano train generators`,
+`mano generate profiles`, `mano evaluate generators`, ...). Each topic module registers its
+commands under the verbs it offers."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from generators.data import DataSchemaError
 from mano_gym import __version__
-from mano_gym.cli import data
+from mano_gym.cli import data, generators
+
+VERBS = {
+    "data": "inspect real datasets",
+    "train": "train models and write them with their manifest entries",
+    "generate": "sample synthetic data to a file",
+    "evaluate": "measure models and print their metrics",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,8 +23,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mano", description="Mano: adaptive mental-health treatment environments for RL."
     )
     parser.add_argument("--version", action="version", version=f"mano {__version__}")
-    groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
-    data.add_parser(groups)
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")
+    topics = {
+        verb: verbs.add_parser(verb, help=text).add_subparsers(
+            dest="topic", required=True, metavar="TOPIC"
+        )
+        for verb, text in VERBS.items()
+    }
+    data.register(topics)
+    generators.register(topics)
     return parser
 
 
@@ -24,6 +39,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (DataSchemaError, FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError) as error:  # bad input: a message, not a traceback
         print(f"mano: error: {error}", file=sys.stderr)
         return 2

@@ -13,10 +13,8 @@ from generators.data.describe import describe
 from generators.signals import SIGNALS
 
 
-def add_parser(groups: argparse._SubParsersAction) -> None:
-    group = groups.add_parser("data", help="inspect real datasets")
-    commands = group.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    inspect = commands.add_parser(
+def register(topics: dict[str, argparse._SubParsersAction]) -> None:
+    inspect = topics["data"].add_parser(
         "inspect",
         help="print the cleaning report and per-signal summary of a data folder",
         description="PATH is a data folder holding osmi-2014/survey.csv and/or pmdata/, "

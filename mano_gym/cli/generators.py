@@ -1,0 +1,130 @@
+"""`mano train generators`, `mano generate profiles|rhythms`, `mano evaluate generators`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from generators.signals import SIGNAL_NAMES
+from mano_gym.artifacts import ASSETS
+from mano_gym.cli.overrides import apply_overrides
+from mano_gym.generator_artifacts import (
+    GeneratorTrainingConfig,
+    evaluate_shipped_generators,
+    load_profile_generator,
+    load_rhythm_generator,
+    train_generators,
+)
+
+DEFAULT_DATA = Path("../shared/data")
+
+
+def register(topics: dict[str, argparse._SubParsersAction]) -> None:
+    train = topics["train"].add_parser(
+        "generators",
+        help="fit CTGAN (profiles) and TimeGAN (rhythms) on real data, write them to --assets",
+    )
+    train.add_argument("--data", type=Path, default=DEFAULT_DATA, help="real-data folder")
+    train.add_argument("--assets", type=Path, default=ASSETS, help="where to write the models")
+    train.add_argument("--seed", type=int, help="seed of both generators and the data split")
+    train.add_argument("--epochs", type=int, help="CTGAN epochs")
+    train.add_argument("--device", help="torch device, e.g. cpu or cuda")
+    train.add_argument("--logdir", type=Path, help="TensorBoard folder for the loss curves")
+    train.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.FIELD=VALUE",
+        help="override any setting, e.g. rhythms.hidden_dim=32 or profiles.batch_size=200 "
+        "(sections: profiles, rhythms, split)",
+    )
+    train.set_defaults(run=run_train)
+
+    profiles = topics["generate"].add_parser("profiles", help="sample static profiles to CSV")
+    rhythms = topics["generate"].add_parser("rhythms", help="sample 7-day rhythms to .npz")
+    for parser in (profiles, rhythms):
+        parser.add_argument("--n", type=int, required=True, help="how many to sample")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--model", type=Path, help="a model file instead of the shipped one")
+        parser.add_argument("--device", default="cpu")
+    profiles.add_argument("--out", type=Path, required=True, help="CSV file to write")
+    profiles.add_argument(
+        "--condition", metavar="COLUMN=VALUE", help="only profiles with this category"
+    )
+    profiles.add_argument(
+        "--trusted",
+        action="store_true",
+        help="load --model although its hash is unknown (it is a pickle: only your own files)",
+    )
+    profiles.set_defaults(run=run_generate_profiles)
+    rhythms.add_argument("--out", type=Path, required=True, help=".npz file to write")
+    rhythms.set_defaults(run=run_generate_rhythms)
+
+    evaluate = topics["evaluate"].add_parser(
+        "generators", help="metrics of the shipped generators and their baselines"
+    )
+    evaluate.add_argument("--data", type=Path, default=DEFAULT_DATA, help="real-data folder")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--samples", type=int, default=1000, help="synthetic rows / windows")
+    evaluate.add_argument("--device", default="cpu")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.set_defaults(run=run_evaluate)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    config = GeneratorTrainingConfig()
+    if args.seed is not None:
+        config.profiles.seed = config.rhythms.seed = config.split.seed = args.seed
+    if args.epochs is not None:
+        config.profiles.epochs = args.epochs
+    if args.device is not None:
+        config.profiles.device = config.rhythms.device = args.device
+    apply_overrides(config, args.set)
+    entries = train_generators(args.data, config, args.assets, args.logdir)
+    for name, entry in entries.items():
+        print(f"{name}: {args.assets / entry['file']} ({entry['training_seconds']} s)")
+    _print_metrics({k: v for e in entries.values() for k, v in e["metrics"].items()})
+    return 0
+
+
+def run_generate_profiles(args: argparse.Namespace) -> int:
+    column = value = None
+    if args.condition is not None:
+        column, sep, value = args.condition.partition("=")
+        if not sep:
+            raise ValueError(f"--condition expects COLUMN=VALUE, got {args.condition!r}")
+    generator = load_profile_generator(args.model, trusted=args.trusted, device=args.device)
+    table = generator.sample(args.n, seed=args.seed, condition_column=column, condition_value=value)
+    table.to_csv(args.out, index=False)
+    print(f"wrote {len(table)} profiles to {args.out}")
+    return 0
+
+
+def run_generate_rhythms(args: argparse.Namespace) -> int:
+    windows = load_rhythm_generator(args.model, device=args.device).sample(args.n, seed=args.seed)
+    np.savez(args.out, signals=windows, signal_names=np.array(SIGNAL_NAMES))
+    print(f"wrote {len(windows)} windows {windows.shape} to {args.out}")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    metrics = evaluate_shipped_generators(args.data, args.samples, args.seed, args.device)
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+    else:
+        _print_metrics(metrics)
+    return 0
+
+
+def _print_metrics(metrics: dict[str, float]) -> None:
+    table = Table(title="generator metrics", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in metrics.items():
+        table.add_row(name, f"{value:.4f}" if isinstance(value, float) else str(value))
+    Console().print(table)
