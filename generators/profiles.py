@@ -199,7 +199,8 @@ class ProfileGenerator:
         if not trusted:
             if sha256 is None:
                 raise ValueError(
-                    f"{path} is a pickle: pass its expected sha256, or trusted=True if you made it"
+                    f"{path} is a pickle, opened only when its SHA-256 is known or it is marked "
+                    "trusted (trusted=True; --trusted on the command line): only your own files"
                 )
             actual = file_sha256(path)
             if actual != sha256:

@@ -12,6 +12,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import torch
+
 from generators.evaluation.report import evaluate_generators, evaluate_profiles, evaluate_windows
 from generators.profiles import ProfileGenerator, ProfileGeneratorConfig
 from generators.splits import GeneratorData, SplitConfig, data_files, load_generator_data
@@ -88,6 +90,7 @@ def train_generators(
         "data": data_hashes(data_files(data), data),
         "split": asdict(config.split),
         "machine": f"{platform.machine()}, {platform.system()}, Python {platform.python_version()}",
+        "torch": f"{torch.__version__}, {torch.get_num_threads()} CPU thread(s)",
     }
     logs = {name: Path(logdir) / name if logdir else None for name in FILES}
 

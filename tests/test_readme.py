@@ -29,12 +29,14 @@ def test_two_commands_come_first_and_ci_runs_the_second():
 
 def test_layout_section_matches_the_tree():
     layout = README.split("## Layout")[1].split("```")[1]
-    for entry in re.findall(r"^ *(\S+/|\S+\.py|\.ci/run)", layout, flags=re.MULTILINE):
-        parent = "generators" if entry in ("signals.py", "data/") else None
-        parent = "mano_gym" if entry in ("cli/", "treatments.py") else parent
-        parent = "benchmarks" if entry == "data.py" else parent
-        path = ROOT / parent / entry if parent else ROOT / entry
-        assert path.exists(), entry
+    parent = ROOT
+    for line in layout.strip("\n").splitlines():
+        entry = line.split()[0]
+        if line.startswith(" "):  # indented: inside the last top-level folder
+            assert (parent / entry).exists(), f"{parent.name}/{entry}"
+        else:
+            parent = ROOT / entry
+            assert parent.exists(), entry
 
 
 def test_data_tables_are_the_benchmark_output():

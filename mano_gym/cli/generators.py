@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import torch
 from rich.console import Console
 from rich.table import Table
 
@@ -35,6 +36,13 @@ def register(topics: dict[str, argparse._SubParsersAction]) -> None:
     train.add_argument("--epochs", type=int, help="CTGAN epochs")
     train.add_argument("--device", help="torch device, e.g. cpu or cuda")
     train.add_argument("--logdir", type=Path, help="TensorBoard folder for the loss curves")
+    train.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (default 1: these small networks train fastest on one thread, "
+        "and the thread count changes the trained weights)",
+    )
     train.add_argument(
         "--set",
         action="append",
@@ -85,6 +93,7 @@ def run_train(args: argparse.Namespace) -> int:
     if args.device is not None:
         config.profiles.device = config.rhythms.device = args.device
     apply_overrides(config, args.set)
+    torch.set_num_threads(args.threads)
     entries = train_generators(args.data, config, args.assets, args.logdir)
     for name, entry in entries.items():
         print(f"{name}: {args.assets / entry['file']} ({entry['training_seconds']} s)")

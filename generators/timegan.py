@@ -1,0 +1,434 @@
+"""TimeGAN (Yoon, Jarrett & van der Schaar, NeurIPS 2019) for 7-day windows of the daily signals.
+
+TimeGAN trains a GAN in the latent space of an autoencoder, so that the generator learns the
+step-to-step dynamics of real sequences as well as their marginals. Five recurrent networks
+(`hidden_dim` units, `num_layers` layers each) work on per-signal min-max scaled data in [0, 1]:
+
+| network       | maps                               | output                    |
+|---------------|------------------------------------|---------------------------|
+| embedder      | features -> latent                 | sigmoid                   |
+| recovery      | latent -> features                 | sigmoid                   |
+| generator     | uniform noise -> latent            | sigmoid                   |
+| supervisor    | latent -> next step's latent       | sigmoid; one layer less   |
+| discriminator | latent -> real/fake logit per step | linear                    |
+
+Training runs in three phases, with the losses of the authors' reference code
+(github.com/jsyoon0823/TimeGAN):
+
+1. embedding: embedder + recovery on the reconstruction loss `10 * sqrt(MSE(x, R(E(x))))`;
+2. supervised: supervisor on the one-step-ahead loss `MSE(H[:, 1:], S(H)[:, :-1])`, `H = E(x)`;
+3. joint, per iteration: twice, (a) generator + supervisor on
+   `BCE(D(S(G(z)))) + gamma * BCE(D(G(z))) + 100 * sqrt(supervised) + 100 * moments`, where
+   moments is the gap in per-step, per-signal std and mean between `R(S(G(z)))` and `x`, then
+   (b) embedder + recovery on `10 * sqrt(reconstruction) + 0.1 * supervised`; then the
+   discriminator on real, supervised-fake and (weighted by gamma) unsupervised-fake latents,
+   updated only while its loss exceeds `discriminator_threshold` (0.15).
+
+Public API::
+
+    model = TimeGAN(TimeGANConfig()).fit(windows)   # (N, days, 5) in real units
+    synthetic = model.sample(1000, seed=0)          # (1000, days, 5), real units, on support
+    model.save("timegan.pt"); model = TimeGAN.load("timegan.pt")
+
+`fit` logs TensorBoard scalars under `logdir` when given: `losses/embedding` (reconstruction
+RMSE, scaled units), `losses/supervised` (one-step-ahead RMSE in latent space, phases 2-3),
+`losses/generator` (adversarial part of the generator loss), `losses/discriminator`,
+`losses/moments` and `losses/embedding_joint` (reconstruction RMSE during phase 3).
+
+On a CPU these small recurrent networks are bound by per-step overhead, not arithmetic: extra
+threads do not help, and on a busy machine they spin-wait on each other (measured up to 40x
+slower per step). Nothing global is set here; a caller training on a shared CPU may want
+`torch.set_num_threads(1)` around `fit`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+from tqdm.auto import tqdm
+
+from generators.files import atomic_write
+from generators.signals import N_SIGNALS, SIGNAL_NAMES, to_support
+
+FORMAT = "mano-timegan-1"
+NETWORKS = ("embedder", "recovery", "generator", "supervisor", "discriminator")
+_SCALE_EPS = 1e-7  # keeps a constant signal from dividing by zero, as in the reference code
+_SAMPLE_CHUNK = 4096  # sequences per forward pass in `sample`, bounds memory for large n
+
+
+@dataclass
+class TimeGANConfig:
+    """TimeGAN hyperparameters. The defaults (tuned on the 339 PMData training windows, where
+    the reference's 24 x 3 reconstructed worse and scored lower) fit in ~10 min on a 2-core CPU."""
+
+    hidden_dim: int = 48  # latent and recurrent width of every network (reference: 24)
+    num_layers: int = 2  # recurrent layers in each network, supervisor one less (reference: 3)
+    batch_size: int = 64  # windows per step (all of them when fewer)
+    embedding_iterations: int = 5000  # phase 1: embedder + recovery, reconstruction loss
+    supervised_iterations: int = 3000  # phase 2: supervisor, one-step-ahead latent loss
+    joint_iterations: int = 8000  # phase 3: generator/supervisor vs discriminator + embedder
+    learning_rate: float = 1e-3  # Adam, every network and phase
+    gamma: float = 1.0  # weight of the adversarial loss on unsupervised latents G(z) (ref. code)
+    moment_weight: float = 100.0  # weight of the moments (mean/std) loss, as in the ref. code
+    seed: int = 0  # weight init, batch order and training noise
+    device: str = "cpu"  # torch device for training and sampling, e.g. "cuda"
+    cell: str = "gru"  # recurrent cell of every network: "gru" or "lstm"
+    supervised_weight: float = 100.0  # weight of sqrt(supervised loss) in the generator loss
+    reconstruction_weight: float = 10.0  # weight of sqrt(reconstruction MSE), phases 1 and 3
+    embedding_supervised_weight: float = 0.1  # supervised loss in the phase-3 embedder update
+    generator_steps: int = 2  # generator + embedder updates per discriminator step (ref. code)
+    discriminator_threshold: float = 0.15  # update the discriminator only above this loss
+    log_every: int = 10  # iterations between TensorBoard scalars and progress-bar updates
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if field.type == "int" and field.name != "seed" and value < 1:
+                raise ValueError(f"TimeGANConfig.{field.name} must be >= 1, got {value}")
+        if self.num_layers < 2:
+            raise ValueError(f"TimeGANConfig.num_layers must be >= 2, got {self.num_layers}")
+        if self.cell not in ("gru", "lstm"):
+            raise ValueError(f"TimeGANConfig.cell must be 'gru' or 'lstm', got {self.cell!r}")
+
+
+class _Recurrent(nn.Module):
+    """A stacked GRU/LSTM followed by a per-step linear layer (and sigmoid, unless logits)."""
+
+    def __init__(
+        self, cell: str, inputs: int, hidden: int, layers: int, outputs: int, sigmoid: bool
+    ) -> None:
+        super().__init__()
+        rnn = nn.GRU if cell == "gru" else nn.LSTM
+        self.rnn = rnn(inputs, hidden, num_layers=layers, batch_first=True)
+        self.linear = nn.Linear(hidden, outputs)
+        self.sigmoid = sigmoid
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.linear(self.rnn(x)[0])
+        return torch.sigmoid(out) if self.sigmoid else out
+
+
+def _build_networks(config: TimeGANConfig) -> nn.ModuleDict:
+    """The five networks, initialised from `config.seed` without touching torch's global RNG."""
+    h, layers, cell = config.hidden_dim, config.num_layers, config.cell
+    # Init on the CPU generator only (devices=[]), so CPU and CUDA models start identical.
+    with torch.random.fork_rng(devices=[]):
+        torch.default_generator.manual_seed(config.seed)
+        nets = nn.ModuleDict(
+            {
+                "embedder": _Recurrent(cell, N_SIGNALS, h, layers, h, sigmoid=True),
+                "recovery": _Recurrent(cell, h, h, layers, N_SIGNALS, sigmoid=True),
+                "generator": _Recurrent(cell, N_SIGNALS, h, layers, h, sigmoid=True),
+                "supervisor": _Recurrent(cell, h, h, layers - 1, h, sigmoid=True),
+                "discriminator": _Recurrent(cell, h, h, layers, 1, sigmoid=False),
+            }
+        )
+    return nets.to(config.device)
+
+
+def _check_windows(windows: np.ndarray) -> np.ndarray:
+    data = np.asarray(windows, dtype=np.float32)
+    if data.ndim != 3 or data.shape[2] != N_SIGNALS:
+        raise ValueError(
+            f"expected windows of shape (N, days, {N_SIGNALS}) with signals "
+            f"{', '.join(SIGNAL_NAMES)}, got shape {data.shape}"
+        )
+    if data.shape[0] < 1 or data.shape[1] < 2:
+        raise ValueError(f"need at least 1 window of at least 2 days, got shape {data.shape}")
+    if not np.isfinite(data).all():
+        bad = sorted({SIGNAL_NAMES[j] for j in np.argwhere(~np.isfinite(data))[:, 2]})
+        raise ValueError(f"windows contain NaN or infinite values (signals: {', '.join(bad)})")
+    return data
+
+
+def _only_train(nets: nn.ModuleDict, names: Iterable[str]) -> None:
+    """Let gradients reach only the named networks, so no step pays for the others' grads."""
+    names = set(names)
+    for name, net in nets.items():
+        net.requires_grad_(name in names)
+
+
+def _supervised_loss(h: torch.Tensor, h_next: torch.Tensor) -> torch.Tensor:
+    """MSE between the latent at t+1 and the supervisor's prediction made at t."""
+    return F.mse_loss(h_next[:, :-1], h[:, 1:])
+
+
+def _moments_loss(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """Mean |std gap| + mean |mean gap|, per step and signal over the batch (reference code)."""
+    fake_std = torch.sqrt(fake.var(0, correction=0) + 1e-6)
+    real_std = torch.sqrt(real.var(0, correction=0) + 1e-6)
+    return (fake_std - real_std).abs().mean() + (fake.mean(0) - real.mean(0)).abs().mean()
+
+
+def _bce(logits: torch.Tensor, target: float) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
+
+
+class TimeGAN:
+    """TimeGAN over `(N, days, 5)` windows of the daily signals; see the module docstring."""
+
+    def __init__(self, config: TimeGANConfig | None = None) -> None:
+        self.config = config if config is not None else TimeGANConfig()
+        self.days: int | None = None
+        self.scaler_min: torch.Tensor | None = None
+        self.scaler_max: torch.Tensor | None = None
+        self._nets: nn.ModuleDict | None = None
+
+    # ---------------------------------------------------------------- training
+
+    def fit(
+        self, windows: np.ndarray, logdir: str | Path | None = None, progress: bool = True
+    ) -> TimeGAN:
+        """Train from scratch on `windows` (N, days, 5) in real units, in `SIGNAL_NAMES` order.
+
+        Weights, batch order and noise all follow `config.seed`; torch's global RNG is left as
+        it was. Returns self.
+        """
+        data = _check_windows(windows)
+        cfg = self.config
+        self.days = data.shape[1]
+        self.scaler_min = torch.from_numpy(data.min(axis=(0, 1)))
+        self.scaler_max = torch.from_numpy(data.max(axis=(0, 1)))
+        scaled = (data - self.scaler_min.numpy()) / (
+            self.scaler_max.numpy() - self.scaler_min.numpy() + _SCALE_EPS
+        )
+        self._nets = _build_networks(cfg)
+        trainer = _Trainer(self._nets, torch.from_numpy(scaled).to(cfg.device), cfg, logdir)
+        try:
+            trainer.run(progress)
+        finally:
+            trainer.close()
+        _only_train(self._nets, ())
+        return self
+
+    # ---------------------------------------------------------------- sampling
+
+    def sample(self, n: int, seed: int) -> np.ndarray:
+        """`n` synthetic windows `(n, days, 5)`, float32 in real units, on each signal's support.
+
+        The noise comes from a private generator seeded with `seed`: the same seed gives the
+        same windows, and torch's global RNG is neither used nor changed.
+        """
+        if self._nets is None:
+            raise RuntimeError("TimeGAN has no trained networks: call fit() or TimeGAN.load()")
+        if n < 0:
+            raise ValueError(f"n must be >= 0, got {n}")
+        noise = torch.rand(n, self.days, N_SIGNALS, generator=torch.Generator().manual_seed(seed))
+        nets = self._nets
+        chunks = []
+        with torch.inference_mode():
+            for z in noise.split(_SAMPLE_CHUNK):
+                latent = nets["supervisor"](nets["generator"](z.to(self.config.device)))
+                chunks.append(nets["recovery"](latent).cpu())
+        scaled = torch.cat(chunks).numpy()  # split() yields one empty chunk when n == 0
+        span = (self.scaler_max - self.scaler_min).numpy() + _SCALE_EPS
+        return to_support(scaled * span + self.scaler_min.numpy())
+
+    # ---------------------------------------------------------------- persistence
+
+    def save(self, path: str | Path) -> None:
+        """Write the model to one file, atomically (a temp file in the same folder, renamed)."""
+        if self._nets is None:
+            raise RuntimeError("TimeGAN has no trained networks to save: call fit() first")
+        path = Path(path)
+        payload = {
+            "format": FORMAT,
+            "config": asdict(self.config),
+            "scaler_min": self.scaler_min.cpu(),
+            "scaler_max": self.scaler_max.cpu(),
+            "days": self.days,
+            "state_dicts": {
+                name: {k: v.cpu() for k, v in net.state_dict().items()}
+                for name, net in self._nets.items()
+            },
+        }
+        with atomic_write(path) as file:
+            torch.save(payload, file)
+
+    @classmethod
+    def load(cls, path: str | Path, device: str = "cpu") -> TimeGAN:
+        """Read a model written by `save`, onto `device`.
+
+        A missing file raises `FileNotFoundError`; an unreadable file, another format or a
+        malformed payload raises `ValueError` naming the file and the problem.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"TimeGAN model file not found: {path}")
+        try:
+            payload = torch.load(path, map_location=device, weights_only=True)
+        except Exception as error:  # torch.load raises many types for a corrupt file
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise ValueError(
+                f"{path}: not a readable TimeGAN model file ({type(error).__name__}: {reason})"
+            ) from None
+        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+            found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
+            raise ValueError(f"{path}: not a {FORMAT!r} TimeGAN model file (found {found!r})")
+        keys = ("config", "scaler_min", "scaler_max", "days", "state_dicts")
+        missing = [key for key in keys if key not in payload]
+        if missing:
+            raise ValueError(f"{path}: TimeGAN model file lacks {', '.join(missing)}")
+        try:
+            model = cls(TimeGANConfig(**{**payload["config"], "device": device}))
+            model.days = int(payload["days"])
+            model.scaler_min = payload["scaler_min"].cpu().reshape(N_SIGNALS)
+            model.scaler_max = payload["scaler_max"].cpu().reshape(N_SIGNALS)
+            missing = [name for name in NETWORKS if name not in payload["state_dicts"]]
+            if missing:
+                raise ValueError(f"no weights for {', '.join(missing)}")
+            model._nets = _build_networks(model.config)
+            for name, net in model._nets.items():
+                net.load_state_dict(payload["state_dicts"][name])
+        except (AttributeError, TypeError, ValueError, RuntimeError) as error:
+            raise ValueError(f"{path}: malformed TimeGAN model file ({error})") from None
+        _only_train(model._nets, ())
+        return model
+
+
+class _Trainer:
+    """The three training phases over scaled data already on the device."""
+
+    def __init__(
+        self, nets: nn.ModuleDict, data: torch.Tensor, cfg: TimeGANConfig, logdir: str | Path | None
+    ) -> None:
+        self.nets, self.data, self.cfg = nets, data, cfg
+        self.batch = min(cfg.batch_size, len(data))
+        self.rng = torch.Generator().manual_seed(cfg.seed)  # batch order and training noise
+        self.step = 0  # global step across phases, for TensorBoard
+        self.writer = None
+        if logdir is not None:
+            from torch.utils.tensorboard import SummaryWriter  # imports tensorboard: only if used
+
+            self.writer = SummaryWriter(str(logdir))
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+    def run(self, progress: bool) -> None:
+        cfg = self.cfg
+        phases = (
+            ("embedding", cfg.embedding_iterations, self._embedding_step),
+            ("supervised", cfg.supervised_iterations, self._supervised_step),
+            ("joint", cfg.joint_iterations, self._joint_step),
+        )
+        for name, iterations, step in phases:
+            optimizers = self._optimizers(name)
+            bar = tqdm(range(iterations), desc=f"TimeGAN {name}", disable=not progress)
+            for i in bar:
+                losses = step(optimizers)
+                if i % cfg.log_every == 0 or i == iterations - 1:
+                    values = {key: value.item() for key, value in losses.items()}
+                    bar.set_postfix({key.split("/")[1]: f"{v:.4f}" for key, v in values.items()})
+                    if self.writer is not None:
+                        for key, value in values.items():
+                            self.writer.add_scalar(key, value, self.step)
+                self.step += 1
+
+    def _optimizers(self, phase: str) -> dict[str, torch.optim.Optimizer]:
+        """Fresh Adam optimizers per phase, as the reference code has one solver per loss."""
+        groups = {
+            "embedding": {"autoencoder": ("embedder", "recovery")},
+            "supervised": {"supervisor": ("supervisor",)},
+            "joint": {
+                "generator": ("generator", "supervisor"),
+                "autoencoder": ("embedder", "recovery"),
+                "discriminator": ("discriminator",),
+            },
+        }[phase]
+        return {
+            key: torch.optim.Adam(
+                [p for name in names for p in self.nets[name].parameters()],
+                lr=self.cfg.learning_rate,
+            )
+            for key, names in groups.items()
+        }
+
+    def _real(self) -> torch.Tensor:
+        idx = torch.randperm(len(self.data), generator=self.rng)[: self.batch]
+        return self.data[idx.to(self.data.device)]
+
+    def _noise(self) -> torch.Tensor:
+        shape = (self.batch, self.data.shape[1], N_SIGNALS)
+        return torch.rand(shape, generator=self.rng).to(self.data.device)
+
+    def _reconstruction(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Latents of real `x` and the autoencoder's reconstruction MSE."""
+        h = self.nets["embedder"](x)
+        return h, F.mse_loss(self.nets["recovery"](h), x)
+
+    @staticmethod
+    def _update(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    def _embedding_step(self, opt: dict) -> dict[str, torch.Tensor]:
+        _only_train(self.nets, ("embedder", "recovery"))
+        _, mse = self._reconstruction(self._real())
+        self._update(opt["autoencoder"], self.cfg.reconstruction_weight * torch.sqrt(mse))
+        return {"losses/embedding": torch.sqrt(mse.detach())}
+
+    def _supervised_step(self, opt: dict) -> dict[str, torch.Tensor]:
+        _only_train(self.nets, ("supervisor",))
+        h = self.nets["embedder"](self._real())
+        loss = _supervised_loss(h, self.nets["supervisor"](h))
+        self._update(opt["supervisor"], loss)
+        return {"losses/supervised": torch.sqrt(loss.detach())}
+
+    def _joint_step(self, opt: dict) -> dict[str, torch.Tensor]:
+        nets, cfg = self.nets, self.cfg
+        for _ in range(cfg.generator_steps):
+            x, z = self._real(), self._noise()
+            # (a) generator + supervisor: fool the discriminator, predict the next latent,
+            # match the batch moments of the real windows. A recurrent network treats the
+            # sequences of a batch independently, so two inputs to the same network share one
+            # pass (per-step overhead, not batch size, dominates the time on a CPU).
+            _only_train(nets, ("generator", "supervisor"))
+            h = nets["embedder"](x)
+            e_hat = nets["generator"](z)
+            h_next, h_hat = nets["supervisor"](torch.cat([h, e_hat])).split(len(x))
+            supervised = _supervised_loss(h, h_next)
+            moments = _moments_loss(nets["recovery"](h_hat), x)
+            y_fake, y_fake_e = nets["discriminator"](torch.cat([h_hat, e_hat])).split(len(x))
+            adversarial = _bce(y_fake, 1.0) + cfg.gamma * _bce(y_fake_e, 1.0)
+            generator_loss = (
+                adversarial
+                + cfg.supervised_weight * torch.sqrt(supervised)
+                + cfg.moment_weight * moments
+            )
+            self._update(opt["generator"], generator_loss)
+            # (b) embedder + recovery on the same batch: keep reconstructing, and keep the
+            # latent space predictable for the supervisor.
+            _only_train(nets, ("embedder", "recovery"))
+            h, mse = self._reconstruction(x)
+            embedding_loss = cfg.reconstruction_weight * torch.sqrt(
+                mse
+            ) + cfg.embedding_supervised_weight * _supervised_loss(h, nets["supervisor"](h))
+            self._update(opt["autoencoder"], embedding_loss)
+        # Discriminator, on a fresh batch; skipped while it already wins (loss <= threshold)
+        # so that the generator can catch up.
+        _only_train(nets, ("discriminator",))
+        x, z = self._real(), self._noise()
+        with torch.no_grad():
+            h = nets["embedder"](x)
+            e_hat = nets["generator"](z)
+            h_hat = nets["supervisor"](e_hat)
+        y_real, y_fake, y_fake_e = nets["discriminator"](torch.cat([h, h_hat, e_hat])).split(len(x))
+        discriminator_loss = _bce(y_real, 1.0) + _bce(y_fake, 0.0) + cfg.gamma * _bce(y_fake_e, 0.0)
+        if discriminator_loss.item() > cfg.discriminator_threshold:
+            self._update(opt["discriminator"], discriminator_loss)
+        return {
+            "losses/generator": adversarial.detach(),
+            "losses/supervised": torch.sqrt(supervised.detach()),
+            "losses/moments": moments.detach(),
+            "losses/embedding_joint": torch.sqrt(mse.detach()),
+            "losses/discriminator": discriminator_loss.detach(),
+        }
