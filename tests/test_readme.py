@@ -41,3 +41,7 @@ def test_layout_section_matches_the_tree():
 
 def test_data_tables_are_the_benchmark_output():
     assert markdown(describe(DATA)) in README
+
+
+def test_generator_tables_are_the_latest_benchmark_output():
+    assert (ROOT / "benchmarks" / "results" / "generators.md").read_text() in README
