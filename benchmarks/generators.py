@@ -3,8 +3,9 @@
     python -m benchmarks.generators [--data ../shared/data] [--samples 1000] [--seed 0]
 
 Writes `benchmarks/results/generators.json` (every metric, `mano evaluate generators --json`
-names) and `benchmarks/results/generators.md` (the tables the README quotes), with the
-training time and size of each artifact from the manifest.
+names), `benchmarks/results/generators.md` (the tables the README quotes, with the training
+time and size of each artifact from the manifest) and two figures of real against synthetic
+data, `generators_profiles.png` and `generators_rhythms.png`.
 """
 
 from __future__ import annotations
@@ -16,8 +17,14 @@ import platform
 import time
 from pathlib import Path
 
+from generators.evaluation.plots import plot_profiles, plot_rhythms
+from generators.evaluation.report import evaluate_generators
 from mano_gym.artifacts import ASSETS, read_manifest
-from mano_gym.generator_artifacts import evaluate_shipped_generators
+from mano_gym.generator_artifacts import (
+    load_profile_generator,
+    load_rhythm_generator,
+    shipped_split,
+)
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -120,12 +127,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    metrics = evaluate_shipped_generators(args.data, args.samples, args.seed, args.device)
+    data = shipped_split(args.data)
+    profiles = load_profile_generator(device=args.device).sample(args.samples, seed=args.seed)
+    rhythms = load_rhythm_generator(device=args.device).sample(args.samples, seed=args.seed)
+    metrics = evaluate_generators(profiles, rhythms, data, seed=args.seed, device=args.device)
     machine = (
         f"{platform.machine()} CPU, {os.cpu_count()} cores" if args.device == "cpu" else args.device
     )
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "generators.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    plot_profiles(data.profiles_train, profiles, RESULTS / "generators_profiles.png")
+    plot_rhythms(data.windows.train.signals, rhythms, RESULTS / "generators_rhythms.png")
     text = markdown(metrics, read_manifest(), machine)
     (RESULTS / "generators.md").write_text(text)
     print(text, end="")

@@ -57,19 +57,22 @@ def load_rhythm_generator(path: str | Path | None = None, device: str = "cpu") -
     return TimeGAN.load(path, device=device)
 
 
-def evaluate_shipped_generators(
-    data: str | Path, samples: int = EVALUATION_SAMPLES, seed: int = 0, device: str = "cpu"
-) -> dict[str, float]:
-    """Every metric of the shipped generators and their baselines, on the split they were
-    trained with (read from the manifest)."""
+def shipped_split(data: str | Path) -> GeneratorData:
+    """The real data in `data`, split as it was when the shipped generators were trained
+    (the split config is read from the manifest)."""
     _, entry = verified_artifact(RHYTHMS)
     split = SplitConfig(**entry["split"])
     split.holdout_participants = tuple(split.holdout_participants)
+    return load_generator_data(data, split)
+
+
+def evaluate_shipped_generators(
+    data: str | Path, samples: int = EVALUATION_SAMPLES, seed: int = 0, device: str = "cpu"
+) -> dict[str, float]:
+    """Every metric of the shipped generators and their baselines, on their training split."""
     profiles = load_profile_generator(device=device).sample(samples, seed=seed)
     rhythms = load_rhythm_generator(device=device).sample(samples, seed=seed)
-    return evaluate_generators(
-        profiles, rhythms, load_generator_data(data, split), seed=seed, device=device
-    )
+    return evaluate_generators(profiles, rhythms, shipped_split(data), seed=seed, device=device)
 
 
 def train_generators(

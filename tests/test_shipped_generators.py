@@ -10,13 +10,14 @@ from generators.evaluation.profiles import profile_quality
 from generators.evaluation.report import evaluate_profiles, evaluate_windows, real_reference
 from generators.evaluation.rhythms import discriminative_score
 from generators.signals import SIGNAL_HIGH, SIGNAL_LOW
-from generators.splits import SplitConfig, data_files, load_generator_data
+from generators.splits import data_files
 from mano_gym.artifacts import data_hashes, verified_artifact
 from mano_gym.generator_artifacts import (
     PROFILES,
     RHYTHMS,
     load_profile_generator,
     load_rhythm_generator,
+    shipped_split,
 )
 from tests.conftest import DATA
 
@@ -25,10 +26,7 @@ N = 1000
 
 @pytest.fixture(scope="module")
 def split():
-    _, entry = verified_artifact(RHYTHMS)
-    config = SplitConfig(**entry["split"])
-    config.holdout_participants = tuple(config.holdout_participants)
-    return load_generator_data(DATA, config)
+    return shipped_split(DATA)
 
 
 @pytest.fixture(scope="module")

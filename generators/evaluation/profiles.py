@@ -26,11 +26,13 @@ def sdmetrics_metadata(table: pd.DataFrame) -> dict:
 
 def profile_quality(real: pd.DataFrame, synthetic: pd.DataFrame) -> dict[str, float]:
     """SDMetrics QualityReport: Column Shapes and Column Pair Trends (1 = identical)."""
-    from sdmetrics.reports.single_table import QualityReport
-
-    report = QualityReport()
     with warnings.catch_warnings():
+        # Deprecated in favour of the unified report, which adds correlation thresholds to
+        # Column Pair Trends; kept so that the published numbers stay comparable.
         warnings.filterwarnings("ignore", category=FutureWarning)
+        from sdmetrics.reports.single_table import QualityReport
+
+        report = QualityReport()
         report.generate(real, synthetic[real.columns], sdmetrics_metadata(real), verbose=False)
     scores = report.get_properties().set_index("Property")["Score"]
     return {
