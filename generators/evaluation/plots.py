@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from generators.evaluation.rhythms import minmax_scaler
 from generators.signals import SIGNALS
 
 REAL, SYNTHETIC = "#1f77b4", "#d62728"
@@ -42,7 +43,7 @@ def plot_rhythms(real: np.ndarray, synthetic: np.ndarray, path: str | Path) -> N
         ax.set_yticks(range(len(SIGNALS)), [s.name for s in SIGNALS])
         ax.set_title(f"daily correlations, {title}")
     figure.colorbar(image, ax=axes[1, 1], shrink=0.8)
-    low, span = real.min(axis=(0, 1)), np.ptp(real, axis=(0, 1)) + 1e-9
+    low, span = minmax_scaler(real)
     pca = PCA(n_components=2).fit(((real - low) / span).reshape(len(real), -1))
     ax = axes[1, 2]
     for data, color, label in ((real, REAL, "real"), (synthetic, SYNTHETIC, "synthetic")):

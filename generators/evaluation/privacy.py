@@ -21,7 +21,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import NearestNeighbors
 
-from generators.evaluation.rhythms import check_windows
+from generators.evaluation.rhythms import check_windows, minmax_scaler
 
 
 def _check_records(values: np.ndarray, name: str) -> np.ndarray:
@@ -128,9 +128,7 @@ def window_privacy(
     holdout = check_windows(holdout, "holdout")
     if len({x.shape[1] for x in (synthetic, train, holdout)}) != 1:
         raise ValueError("synthetic, train and holdout must have the same number of days")
-    low = train.min(axis=(0, 1))
-    span = train.max(axis=(0, 1)) - low
-    span = np.where(span > 0, span, 1.0)  # a constant signal maps to 0, not to NaN
+    low, span = minmax_scaler(train)
     synthetic_rows, train_rows, holdout_rows = (
         ((x - low) / span).reshape(len(x), -1) for x in (synthetic, train, holdout)
     )

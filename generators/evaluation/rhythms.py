@@ -126,8 +126,9 @@ def _positive(scale: np.ndarray) -> np.ndarray:
     return np.where(scale > 0, scale, 1.0).astype(np.float32)
 
 
-def _scaler(reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-signal minimum and range of the reference windows, for min-max scaling."""
+def minmax_scaler(reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-signal minimum and range of the reference windows, for min-max scaling
+    (`(x - low) / span`; a signal constant in the reference gets span 1)."""
     low = reference.min(axis=(0, 1))
     return low, _positive(reference.max(axis=(0, 1)) - low)
 
@@ -217,7 +218,7 @@ def discriminative_score(
     groups = np.concatenate([runs, size + np.arange(size)])
     folds = StratifiedGroupKFold(DISCRIMINATOR_FOLDS, shuffle=True, random_state=seed)
 
-    low, span = _scaler(real)
+    low, span = minmax_scaler(real)
     change = _positive(np.diff(real, axis=1).std(axis=(0, 1)))
     x = np.concatenate([(x - low) / span, np.diff(x, axis=1, prepend=x[:, :1]) / change], axis=2)
     x_t, y_t = torch.as_tensor(x, device=device), torch.as_tensor(y, device=device)[:, None]
@@ -257,7 +258,7 @@ def predictive_score(
     if train_real.shape[1] < 2:
         raise ValueError("need at least 2 days per window to predict one ahead")
     device = torch.device(device)
-    low, span = _scaler(train_real)
+    low, span = minmax_scaler(train_real)
     test = torch.as_tensor((test_real - low) / span, device=device)
     errors = {}
     for name, source in (("tstr_mae", synthetic), ("trtr_mae", train_real)):
