@@ -20,6 +20,7 @@ from pathlib import Path
 from generators.evaluation.plots import plot_profiles, plot_rhythms
 from generators.evaluation.report import evaluate_generators
 from mano_gym.artifacts import ASSETS, read_manifest
+from mano_gym.generator_artifacts import FILES as GENERATOR_FILES
 from mano_gym.generator_artifacts import (
     load_profile_generator,
     load_rhythm_generator,
@@ -111,7 +112,8 @@ def markdown(metrics: dict, manifest: dict, machine: str) -> str:
         "| artifact | file | size | training time |",
         "|---|---|---:|---:|",
     ]
-    for name, entry in artifacts.items():
+    for name in GENERATOR_FILES:
+        entry = artifacts[name]
         size = (ASSETS / entry["file"]).stat().st_size / 1e6
         lines.append(
             f"| {name} | `{entry['file']}` | {size:.2f} MB | {entry['training_seconds']:.0f} s |"

@@ -8,7 +8,7 @@ import argparse
 import sys
 
 from mano_gym import __version__
-from mano_gym.cli import data, generators
+from mano_gym.cli import data, generators, predictor, reference
 
 VERBS = {
     "data": "inspect real datasets",
@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     }
     data.register(topics)
     generators.register(topics)
+    reference.register(topics)
+    predictor.register(topics)
     return parser
 
 

@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 import numpy as np
-import torch
 from rich.console import Console
 from rich.table import Table
 
 from generators.signals import SIGNAL_NAMES
 from mano_gym.artifacts import ASSETS
 from mano_gym.cli.overrides import apply_overrides
+from mano_gym.cli.threads import add_threads_option, limit_threads
 from mano_gym.generator_artifacts import (
     GeneratorTrainingConfig,
     evaluate_shipped_generators,
@@ -36,13 +36,7 @@ def register(topics: dict[str, argparse._SubParsersAction]) -> None:
     train.add_argument("--epochs", type=int, help="CTGAN epochs")
     train.add_argument("--device", help="torch device, e.g. cpu or cuda")
     train.add_argument("--logdir", type=Path, help="TensorBoard folder for the loss curves")
-    train.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="torch CPU threads (default 1: these small networks train fastest on one thread, "
-        "and the thread count changes the trained weights)",
-    )
+    add_threads_option(train)
     train.add_argument(
         "--set",
         action="append",
@@ -93,11 +87,11 @@ def run_train(args: argparse.Namespace) -> int:
     if args.device is not None:
         config.profiles.device = config.rhythms.device = args.device
     apply_overrides(config, args.set)
-    torch.set_num_threads(args.threads)
-    entries = train_generators(args.data, config, args.assets, args.logdir)
+    with limit_threads(args.threads):
+        entries = train_generators(args.data, config, args.assets, args.logdir)
     for name, entry in entries.items():
         print(f"{name}: {args.assets / entry['file']} ({entry['training_seconds']} s)")
-    _print_metrics({k: v for e in entries.values() for k, v in e["metrics"].items()})
+    print_metrics({k: v for e in entries.values() for k, v in e["metrics"].items()})
     return 0
 
 
@@ -126,12 +120,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:
-        _print_metrics(metrics)
+        print_metrics(metrics)
     return 0
 
 
-def _print_metrics(metrics: dict[str, float]) -> None:
-    table = Table(title="generator metrics", title_justify="left")
+def print_metrics(metrics: dict[str, float], topic: str = "generator") -> None:
+    """A two-column table of `metrics`."""
+    table = Table(title=f"{topic} metrics", title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")
     for name, value in metrics.items():
