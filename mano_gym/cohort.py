@@ -147,8 +147,8 @@ class Cohort:
             "responsiveness": self.patients.responsiveness,
             "rhythm": self.patients.rhythm,
             "first_signals": self.first_signals,
-            "profiles": self.profiles.astype(str).to_numpy(),
-            "profile_columns": np.array(self.profiles.columns),
+            "profiles": self.profiles.astype(str).to_numpy(dtype=str),
+            "profile_columns": np.array(list(self.profiles.columns), dtype=str),
             "seed": np.array(self.seed),
         }
         with atomic_write(path, "wb") as handle:

@@ -45,3 +45,8 @@ def test_data_tables_are_the_benchmark_output():
 
 def test_generator_tables_are_the_latest_benchmark_output():
     assert (ROOT / "benchmarks" / "results" / "generators.md").read_text() in README
+
+
+def test_reference_and_predictor_tables_are_the_latest_benchmark_output():
+    for name in ("reference.md", "predictor.md"):
+        assert (ROOT / "benchmarks" / "results" / name).read_text() in README
