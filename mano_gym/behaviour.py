@@ -11,7 +11,8 @@ matter to stepped care) and returns `(treatment, intensity)` arrays.
 | `RandomPolicy`  | a uniform treatment at a uniform intensity, every week anew               |
 | `FixedPolicy`   | one treatment at one intensity                                            |
 | `SteppedCare`   | starts on the lowest step; after two weeks without a fall in risk, steps  |
-|                 | up (app -> CBT -> medication); steps down once risk has fallen two weeks  |
+|                 | up (app -> CBT -> medication) unless risk is already low; steps down once |
+|                 | risk has fallen two weeks in a row                                        |
 | `NoisyPolicy`   | another policy, replaced by a random action with probability `epsilon`    |
 """
 
@@ -72,13 +73,15 @@ class FixedPolicy(_Stateless):
 
 
 class SteppedCare:
-    """Step up the ladder when risk has not fallen for `patience` weeks, down when it has
-    fallen for `patience` weeks in a row."""
+    """Step up the ladder when risk has not fallen for `patience` weeks (unless it is at
+    `lowest_risk`, the low class or score), down when it has fallen for `patience` weeks in a
+    row."""
 
-    def __init__(self, patience: int = STEPPED_CARE_PATIENCE) -> None:
-        self.patience = patience
+    def __init__(self, patience: int = STEPPED_CARE_PATIENCE, lowest_risk: float = 0.0) -> None:
+        self.patience, self.lowest_risk = patience, lowest_risk
         self.ladder = np.array([treatment_index(t) for t, _ in STEPPED_CARE_LADDER])
         self.intensities = np.array([i for _, i in STEPPED_CARE_LADDER])
+        self.reset(0)
 
     def reset(self, n: int) -> None:
         self.step = np.zeros(n, np.int64)
@@ -90,7 +93,8 @@ class SteppedCare:
         risk = np.asarray(risk, dtype=np.float64)
         if self.last_risk is not None:
             fell = risk < self.last_risk
-            self.stalled = np.where(fell, 0, self.stalled + 1)
+            settled = risk <= self.lowest_risk  # nothing left to fall: never a reason to step up
+            self.stalled = np.where(fell | settled, 0, self.stalled + 1)
             self.improving = np.where(fell, self.improving + 1, 0)
             up = self.stalled >= self.patience
             down = self.improving >= self.patience

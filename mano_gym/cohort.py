@@ -28,6 +28,7 @@ and the environment's `static` observation):
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,9 +160,12 @@ class Cohort:
         """A cohort written by `save` (or `mano generate cohort`); a clear error otherwise."""
         path = Path(path)
         try:
-            with np.load(path, allow_pickle=False) as data:
+            data = np.load(path, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise ValueError("not an .npz archive")
+            with data:
                 arrays = {name: data[name] for name in data.files}
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
             raise ValueError(f"{path}: not a readable cohort file ({error})") from None
         missing = {*_COHORT_ARRAYS, "static_names", "signal_names", "profiles", "profile_columns"}
         missing -= set(arrays)
@@ -185,7 +189,15 @@ class Cohort:
                 raise ValueError(f"{path}: {name} has shape {arrays[name].shape}, expected {shape}")
             if not np.all(np.isfinite(arrays[name])):
                 raise ValueError(f"{path}: {name} holds NaN or infinite values")
-        profiles = pd.DataFrame(arrays["profiles"], columns=list(arrays["profile_columns"]))
+        columns = list(arrays["profile_columns"])
+        if arrays["profiles"].shape != (n, len(columns)) or not set(PROFILE_COLUMNS) <= set(
+            columns
+        ):
+            raise ValueError(
+                f"{path}: profiles must be {n} rows of the columns {PROFILE_COLUMNS}, "
+                f"got shape {arrays['profiles'].shape}"
+            )
+        profiles = pd.DataFrame(arrays["profiles"], columns=columns)
         profiles["age"] = pd.to_numeric(profiles["age"])
         patients = Patients(
             arrays["set_point"], arrays["first_scores"], arrays["responsiveness"], arrays["rhythm"]

@@ -130,6 +130,11 @@ class ReferenceParameters:
         for name in ("side_effect_shift", "exercise_shift", "cbt_shift", "daily_noise_sd"):
             if len(getattr(self, name)) != N_SIGNALS:
                 raise ValueError(f"{name} needs one value per signal ({N_SIGNALS})")
+        for name in ("prior_mean", "prior_sd", "prior_correlation", "life_event_mean"):
+            if len(getattr(self, name)) != 3:
+                raise ValueError(f"{name} needs three values (one per subscale or pair)")
+        if not all(0.0 <= e < 1.0 for e in self.emax):
+            raise ValueError("emax must lie in [0, 1): a share of the score removed per week")
         if set(self.severity_shift) != set(SIGNAL_NAMES):
             raise ValueError(f"severity_shift needs exactly the signals {SIGNAL_NAMES}")
         if not all(0.0 < r <= 1.0 for r in self.onset_rate[1:]):
@@ -195,9 +200,10 @@ class Week:
     def untreated(cls, signals: np.ndarray, scores: np.ndarray) -> Week:
         """A week without treatment (a first observed week)."""
         n = len(scores)
-        zeros = np.zeros(n)
         safety = np.zeros((n, len(SAFETY_FLAGS)), bool)
-        return cls(signals, scores.copy(), dass_risk_labels(scores), safety, zeros, zeros)
+        return cls(
+            signals, scores.copy(), dass_risk_labels(scores), safety, np.zeros(n), np.zeros(n)
+        )
 
 
 class ReferenceSimulator:

@@ -56,12 +56,12 @@ def test_latent_predictor_beats_the_logistic_baseline_and_a_majority_guess(metri
     assert metrics["lstm.latent.accuracy"] > majority
 
 
-@pytest.mark.xfail(strict=True, reason="macro-F1 0.784 vs gradient boosting 0.799 - 0.01")
+@pytest.mark.xfail(strict=True, reason="macro-F1 0.783 vs gradient boosting 0.801 - 0.01")
 def test_latent_macro_f1_within_a_point_of_gradient_boosting(metrics):
     assert metrics["lstm.latent.macro_f1"] >= metrics["gbm.latent.macro_f1"] - 0.01
 
 
-@pytest.mark.xfail(strict=True, reason="recall (High) 0.859 on argmax decisions")
+@pytest.mark.xfail(strict=True, reason="recall (High) 0.853 on argmax decisions")
 def test_latent_recall_of_high_risk(metrics):
     assert metrics["lstm.latent.recall_high"] >= 0.90
 
