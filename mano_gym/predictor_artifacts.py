@@ -135,8 +135,11 @@ def evaluate_predictors(
 def evaluate_shipped_predictors(
     data: str | Path | None, config: CohortConfig | None = None
 ) -> dict[str, float]:
-    """Metrics of the shipped predictors (and freshly fitted baselines) on the held-out cohort."""
-    train, held_out = labelled_weeks(config or CohortConfig())
+    """Metrics of the shipped predictors (and freshly fitted baselines) on the held-out cohort,
+    by default the cohorts they were trained and evaluated on (read from the manifest)."""
+    if config is None:
+        config = CohortConfig(**verified_artifact(ARTIFACTS[LATENT])[1]["cohort"])
+    train, held_out = labelled_weeks(config)
     models = {kind: load_predictor(kind=kind) for kind in ARTIFACTS}
     return evaluate_predictors(models, train, held_out, data)
 

@@ -15,7 +15,6 @@ from mano_gym.predictor_artifacts import (
     ARTIFACTS,
     LATENT,
     RULE,
-    CohortConfig,
     evaluate_shipped_predictors,
     load_predictor,
 )
@@ -36,9 +35,8 @@ SPEC_NAMES = (
 @pytest.fixture(scope="module")
 def metrics():
     torch.set_num_threads(1)
-    _, entry = verified_artifact(ARTIFACTS[LATENT])
     with threadpool_limits(1):
-        return evaluate_shipped_predictors(DATA, CohortConfig(**entry["cohort"]))
+        return evaluate_shipped_predictors(DATA)
 
 
 def test_rule_labels_meet_the_seed_figures(metrics):

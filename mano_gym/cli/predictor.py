@@ -11,7 +11,6 @@ from mano_gym.cli.generators import DEFAULT_DATA, print_metrics
 from mano_gym.cli.overrides import apply_overrides
 from mano_gym.cli.threads import add_threads_option, limit_threads
 from mano_gym.predictor_artifacts import (
-    CohortConfig,
     PredictorTrainingConfig,
     evaluate_shipped_predictors,
     train_predictors,
@@ -67,7 +66,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     with limit_threads(args.threads):
-        metrics = evaluate_shipped_predictors(args.data, CohortConfig())
+        metrics = evaluate_shipped_predictors(args.data)
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:
