@@ -1,4 +1,5 @@
-"""File safety shared by every artifact writer and reader: SHA-256 and atomic writes."""
+"""File safety shared by every artifact writer and reader: SHA-256, atomic writes and
+checked reading of torch checkpoints."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 
 def file_sha256(path: str | Path) -> str:
@@ -36,3 +37,31 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def read_torch_checkpoint(
+    path: str | Path, fmt: str, what: str, keys: tuple[str, ...], map_location: Any = "cpu"
+) -> dict:
+    """The payload dict of a checkpoint written with `"format": fmt`, read with
+    `torch.load(weights_only=True)`. A missing file raises `FileNotFoundError`; an unreadable
+    file, another format or a payload lacking one of `keys` raises `ValueError` naming the
+    file (`what` says what it should have been, e.g. "TimeGAN model")."""
+    import torch  # here, so that hashing and atomic writes stay light to import
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} file not found: {path}")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # torch.load raises many types for a corrupt file
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise ValueError(
+            f"{path}: not a readable {what} file ({type(error).__name__}: {reason})"
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != fmt:
+        found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
+        raise ValueError(f"{path}: not a {fmt!r} {what} file (found {found!r})")
+    missing = [key for key in keys if key not in payload]
+    if missing:
+        raise ValueError(f"{path}: {what} file lacks {', '.join(missing)}")
+    return payload

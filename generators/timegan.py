@@ -53,7 +53,7 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from generators.files import atomic_write
+from generators.files import atomic_write, read_torch_checkpoint
 from generators.signals import N_SIGNALS, SIGNAL_NAMES, to_support
 
 FORMAT = "mano-timegan-1"
@@ -264,23 +264,8 @@ class TimeGAN:
         A missing file raises `FileNotFoundError`; an unreadable file, another format or a
         malformed payload raises `ValueError` naming the file and the problem.
         """
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"TimeGAN model file not found: {path}")
-        try:
-            payload = torch.load(path, map_location=device, weights_only=True)
-        except Exception as error:  # torch.load raises many types for a corrupt file
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            raise ValueError(
-                f"{path}: not a readable TimeGAN model file ({type(error).__name__}: {reason})"
-            ) from None
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-            found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
-            raise ValueError(f"{path}: not a {FORMAT!r} TimeGAN model file (found {found!r})")
         keys = ("config", "scaler_min", "scaler_max", "days", "state_dicts")
-        missing = [key for key in keys if key not in payload]
-        if missing:
-            raise ValueError(f"{path}: TimeGAN model file lacks {', '.join(missing)}")
+        payload = read_torch_checkpoint(path, FORMAT, "TimeGAN model", keys, map_location=device)
         try:
             model = cls(TimeGANConfig(**{**payload["config"], "device": device}))
             model.days = int(payload["days"])

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from generators.files import atomic_write
+from generators.files import atomic_write, read_torch_checkpoint
 from generators.signals import N_SIGNALS, WINDOW_DAYS
 from predictor.labels import RISK_CLASSES, check_signals
 from predictor.network import N_CLASSES, HybridLSTM
@@ -188,22 +188,7 @@ class RiskPredictor:
         A missing file raises `FileNotFoundError`; an unreadable or truncated file, another
         format or a malformed payload raises `ValueError` naming the file and the problem.
         """
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"risk predictor file not found: {path}")
-        try:
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as error:  # torch.load raises many types for a corrupt file
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            raise ValueError(
-                f"{path}: not a readable risk predictor file ({type(error).__name__}: {reason})"
-            ) from None
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-            found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
-            raise ValueError(f"{path}: not a {FORMAT!r} risk predictor file (found {found!r})")
-        missing = [key for key in _KEYS if key not in payload]
-        if missing:
-            raise ValueError(f"{path}: risk predictor file lacks {', '.join(missing)}")
+        payload = read_torch_checkpoint(path, FORMAT, "risk predictor", _KEYS)
         try:
             network = HybridLSTM(int(payload["static_dim"]), **payload["config"])
             network.load_state_dict(payload["state_dict"])
