@@ -9,12 +9,10 @@ Writes `benchmarks/results/data.json` (the full `generators.data.describe` summa
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
+from benchmarks.publish import write_results
 from generators.data.describe import describe
-
-RESULTS = Path(__file__).parent / "results"
 
 
 def markdown(summary: dict) -> str:
@@ -44,10 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     args = parser.parse_args(argv)
     summary = describe(args.data)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "data.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (RESULTS / "data.md").write_text(markdown(summary))
-    print(markdown(summary), end="")
+    write_results("data", summary, markdown(summary))
 
 
 if __name__ == "__main__":

@@ -11,12 +11,12 @@ data, `generators_profiles.png` and `generators_rhythms.png`.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
 from pathlib import Path
 
+from benchmarks.publish import RESULTS, write_results
 from generators.evaluation.plots import plot_profiles, plot_rhythms
 from generators.evaluation.report import evaluate_generators
 from mano_gym.artifacts import ASSETS, read_manifest
@@ -26,8 +26,6 @@ from mano_gym.generator_artifacts import (
     load_rhythm_generator,
     shipped_split,
 )
-
-RESULTS = Path(__file__).parent / "results"
 
 PROFILE_ROWS = [  # (label, metric suffix, goal)
     ("Column Shapes", "column_shapes", ">= 0.92"),
@@ -136,13 +134,9 @@ def main(argv: list[str] | None = None) -> None:
     machine = (
         f"{platform.machine()} CPU, {os.cpu_count()} cores" if args.device == "cpu" else args.device
     )
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "generators.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    write_results("generators", metrics, markdown(metrics, read_manifest(), machine))
     plot_profiles(data.profiles_train, profiles, RESULTS / "generators_profiles.png")
     plot_rhythms(data.windows.train.signals, rhythms, RESULTS / "generators_rhythms.png")
-    text = markdown(metrics, read_manifest(), machine)
-    (RESULTS / "generators.md").write_text(text)
-    print(text, end="")
     print(f"evaluated in {time.perf_counter() - start:.0f} s")
 
 

@@ -10,7 +10,6 @@ README quotes).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
@@ -20,18 +19,17 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
+from benchmarks.publish import write_results
 from mano_gym.artifacts import read_manifest
-from mano_gym.cohort import STATIC_FEATURES
+from mano_gym.cohort import EVAL_COHORT_SEED, STATIC_FEATURES, make_cohort
+from mano_gym.generator_artifacts import load_profile_generator, load_rhythm_generator
 from mano_gym.predictor_artifacts import (
     ARTIFACTS,
     LATENT,
-    CohortConfig,
     evaluate_shipped_predictors,
-    labelled_weeks,
     load_predictor,
 )
 
-RESULTS = Path(__file__).parent / "results"
 TIMED_BATCH = 4096
 ROWS = [  # (label, metric, goal for latent labels, goal for rule labels)
     ("accuracy", "accuracy", "", ">= 0.96"),
@@ -45,15 +43,15 @@ MODELS = [("hybrid LSTM", "lstm"), ("gradient boosting", "gbm"), ("logistic regr
 
 
 def time_predict_proba(batch: int = TIMED_BATCH, repeats: int = 50) -> float:
-    """Median seconds of one `predict_proba` call on `batch` held-out weeks (one thread)."""
-    _, held_out = labelled_weeks(CohortConfig(eval_patients=batch // 13 + 1))
-    static, signals = held_out.static[:batch], held_out.signals[:batch]
+    """Median seconds of one `predict_proba` call on the first weeks of `batch` held-out
+    patients (one thread)."""
+    cohort = make_cohort(batch, EVAL_COHORT_SEED, load_profile_generator(), load_rhythm_generator())
     model = load_predictor(kind=LATENT)
-    model.predict_proba(static, signals)  # warm-up
+    model.predict_proba(cohort.static, cohort.first_signals)  # warm-up
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        model.predict_proba(static, signals)
+        model.predict_proba(cohort.static, cohort.first_signals)
         times.append(time.perf_counter() - start)
     return float(np.median(times))
 
@@ -122,11 +120,7 @@ def main(argv: list[str] | None = None) -> None:
         metrics = evaluate_shipped_predictors(args.data)
         metrics["predict_proba_seconds"] = time_predict_proba()
     machine = f"{platform.machine()} CPU, {os.cpu_count()} cores"
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "predictor.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    text = markdown(metrics, read_manifest(), machine)
-    (RESULTS / "predictor.md").write_text(text)
-    print(text, end="")
+    write_results("predictor", metrics, markdown(metrics, read_manifest(), machine))
     print(f"evaluated in {time.perf_counter() - start:.0f} s")
 
 

@@ -9,12 +9,11 @@ Writes `benchmarks/results/reference.json` (`mano evaluate reference --json` nam
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from pathlib import Path
 
 import torch
 
+from benchmarks.publish import write_results
 from mano_gym.cohort import TRAIN_COHORT_SEED, make_cohort
 from mano_gym.generator_artifacts import load_profile_generator, load_rhythm_generator
 from mano_gym.reference_validation import (
@@ -23,8 +22,6 @@ from mano_gym.reference_validation import (
     checks_to_metrics,
     validate_reference,
 )
-
-RESULTS = Path(__file__).parent / "results"
 
 
 def markdown(checks: list[Check], patients: int, enrolled: int) -> str:
@@ -55,11 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     checks = validate_reference(cohort, seed=args.seed)
     enrolled = int((cohort.patients.first_scores[:, 0] >= ENROLMENT_DEPRESSION).sum())
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "reference.json").write_text(json.dumps(checks_to_metrics(checks), indent=2) + "\n")
-    text = markdown(checks, args.patients, enrolled)
-    (RESULTS / "reference.md").write_text(text)
-    print(text, end="")
+    write_results("reference", checks_to_metrics(checks), markdown(checks, args.patients, enrolled))
     print(f"evaluated in {time.perf_counter() - start:.0f} s")
 
 
