@@ -1,7 +1,17 @@
 """Mano: a Gymnasium environment for adaptive mental-health treatment research.
 
-The environment itself (`ManoPatient-v0`) is registered here once it exists; this module stays
-light to import.
+Importing `mano_gym` registers `ManoPatient-v0` (single patient: `mano_gym.env`) with its
+natively batched vector environment (`mano_gym.vector_env`); both load lazily, so importing
+the package stays light.
 """
 
+from gymnasium.envs.registration import register, registry
+
 __version__ = "0.1.0"
+
+if "ManoPatient-v0" not in registry:
+    register(
+        id="ManoPatient-v0",
+        entry_point="mano_gym.env:ManoPatientEnv",
+        vector_entry_point="mano_gym.vector_env:ManoPatientVectorEnv",
+    )

@@ -50,6 +50,7 @@ from mano_gym.behaviour import (
 )
 from mano_gym.reference import Patients, PatientState, ReferenceSimulator, Week
 from mano_gym.treatments import INTENSITY_HIGH, INTENSITY_LOW, TREATMENTS
+from predictor.labels import dass_risk_labels
 
 TRAIN_COHORT_SEED = 0
 EVAL_COHORT_SEED = 1
@@ -138,7 +139,8 @@ class Cohort:
         return len(self.static)
 
     def save(self, path: str | Path) -> None:
-        """Write the cohort to a `.npz` file (atomically); `Cohort.load` reads it back."""
+        """Write the cohort to a compressed `.npz` file (atomically); `Cohort.load` reads it
+        back."""
         arrays = {
             "static": self.static,
             "static_names": np.array(STATIC_FEATURES),
@@ -146,14 +148,14 @@ class Cohort:
             "set_point": self.patients.set_point,
             "first_scores": self.patients.first_scores,
             "responsiveness": self.patients.responsiveness,
-            "rhythm": self.patients.rhythm,
+            "rhythm": self.patients.rhythm.astype(np.float32),  # TimeGAN output: float32 exact
             "first_signals": self.first_signals,
             "profiles": self.profiles.astype(str).to_numpy(dtype=str),
             "profile_columns": np.array(list(self.profiles.columns), dtype=str),
             "seed": np.array(self.seed),
         }
         with atomic_write(path, "wb") as handle:
-            np.savez(handle, **arrays)
+            np.savez_compressed(handle, **arrays)
 
     @classmethod
     def load(cls, path: str | Path) -> Cohort:
@@ -200,10 +202,19 @@ class Cohort:
         profiles = pd.DataFrame(arrays["profiles"], columns=columns)
         profiles["age"] = pd.to_numeric(profiles["age"])
         patients = Patients(
-            arrays["set_point"], arrays["first_scores"], arrays["responsiveness"], arrays["rhythm"]
+            arrays["set_point"],
+            arrays["first_scores"],
+            arrays["responsiveness"],
+            arrays["rhythm"].astype(np.float64),
         )
         seed = int(arrays["seed"]) if "seed" in arrays else -1
         return cls(profiles, arrays["static"], patients, arrays["first_signals"], seed)
+
+
+def enrolled_patients(cohort: Cohort) -> np.ndarray:
+    """Indices of the patients a clinic would take on: at least moderate on one DASS subscale
+    in their first observed week (the patients environment episodes start from)."""
+    return np.flatnonzero(dass_risk_labels(cohort.patients.first_scores) >= 1)
 
 
 def make_cohort(

@@ -36,7 +36,7 @@ import pandas as pd
 from scipy import stats
 
 from generators.signals import N_SIGNALS, SIGNAL_NAMES, WINDOW_DAYS, to_support
-from mano_gym.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS, TREATMENTS
+from mano_gym.treatments import INTENSITY_HIGH, N_TREATMENTS, TREATMENTS, check_actions
 from predictor.labels import dass_risk_labels
 
 DASS_MAX = 42.0  # DASS-42 scale: 14 items x 0-3 per subscale (DASS-21 scores doubled)
@@ -296,7 +296,7 @@ class ReferenceSimulator:
         next state and the week it produces. `state` is not modified."""
         p = self.params
         n = len(patients)
-        treatment, intensity = self._check_action(treatment, intensity, n)
+        treatment, intensity = check_actions(treatment, intensity, n)
         chosen = np.zeros((n, N_TREATMENTS))
         chosen[np.arange(n), treatment] = 1.0
         chosen[:, 0] = 0.0  # control prescribes nothing
@@ -356,27 +356,3 @@ class ReferenceSimulator:
         )
         noise = rng.standard_normal((n, WINDOW_DAYS, N_SIGNALS)) * np.array(p.daily_noise_sd)
         return to_support(patients.rhythm + shift[:, None, :] + noise)
-
-    @staticmethod
-    def _check_action(
-        treatment: np.ndarray, intensity: np.ndarray, n: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        treatment = np.asarray(treatment)
-        intensity = np.asarray(intensity, dtype=np.float64)
-        if treatment.shape != (n,) or intensity.shape != (n,):
-            raise ValueError(
-                f"treatment and intensity must have shape ({n},), "
-                f"got {treatment.shape} and {intensity.shape}"
-            )
-        if not np.issubdtype(treatment.dtype, np.integer):
-            raise ValueError(f"treatment must be integers, got {treatment.dtype}")
-        if treatment.min(initial=0) < 0 or treatment.max(initial=0) >= N_TREATMENTS:
-            raise ValueError(f"treatment out of range 0..{N_TREATMENTS - 1}")
-        if not np.all(np.isfinite(intensity)):
-            raise ValueError("intensity must be finite")
-        if (
-            intensity.min(initial=1) < INTENSITY_LOW - 1e-6
-            or intensity.max(initial=0) > INTENSITY_HIGH + 1e-6
-        ):
-            raise ValueError(f"intensity outside [{INTENSITY_LOW}, {INTENSITY_HIGH}]")
-        return treatment.astype(np.int64), intensity

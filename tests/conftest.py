@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 
 from generators.data import load_osmi, load_pmdata, make_windows
 
@@ -19,6 +20,16 @@ PMDATA = DATA / "pmdata"
 def pytest_sessionstart(session: pytest.Session) -> None:
     if not (OSMI_CSV.is_file() and PMDATA.is_dir()):
         raise pytest.UsageError(f"the real datasets are expected in {DATA} (see its README)")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread():
+    """One torch thread for the whole suite: its batches are small, where intra-op threads only
+    contend (and on a busy 2-core machine slow single steps down many times over)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")

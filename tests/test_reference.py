@@ -204,7 +204,7 @@ def test_scores_are_clipped_to_the_dass_scale_under_extreme_life_events(cohort):
     [
         (N_TREATMENTS, 0.5, "out of range"),
         (-1, 0.5, "out of range"),
-        (1.0, 0.5, "must be integers"),
+        (1.0, 0.5, "must be an integer index"),
         (CBT, 0.05, r"outside \[0.1, 1.0\]"),
         (CBT, 1.5, r"outside \[0.1, 1.0\]"),
         (CBT, np.nan, "finite"),

@@ -20,16 +20,6 @@ TINY = TimeGANConfig(
 )
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny GRUs gain nothing from threads, and on a busy 2-core machine two threads spin-wait
-    on each other (measured 4x slower); restored afterwards for the other test modules."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def real(windows) -> np.ndarray:
     return windows.signals[:64]

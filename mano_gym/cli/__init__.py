@@ -8,7 +8,7 @@ import argparse
 import sys
 
 from mano_gym import __version__
-from mano_gym.cli import data, generators, predictor, reference
+from mano_gym.cli import data, generators, predictor, reference, world_model
 
 VERBS = {
     "data": "inspect real datasets",
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     generators.register(topics)
     reference.register(topics)
     predictor.register(topics)
+    world_model.register(topics)
     return parser
 
 

@@ -1,0 +1,167 @@
+"""Steps per second of ManoPatient-v0: one environment, Gymnasium's `SyncVectorEnv`, and the
+native batched environment, with CartPole-v1 measured in the same run as the yardstick.
+
+    python -m benchmarks.env_throughput [--seconds 3]
+
+Writes `benchmarks/results/env_throughput.{json,md}`. Actions are drawn before timing; episodes
+reset as they end (the batched environment resets rows itself). Also measures the start-up
+time of `gymnasium.make("ManoPatient-v0")` in a fresh process (imports included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+import mano_gym  # noqa: F401  (registers ManoPatient-v0)
+from benchmarks.publish import write_results
+from mano_gym.episodes import SMALL_BATCH
+from mano_gym.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS
+
+BATCHES = (64, 1024, 4096)
+SYNC_ENVS = 16
+START_UP = (
+    "import time; t = time.perf_counter(); import gymnasium, mano_gym; "
+    "env = gymnasium.make('ManoPatient-v0'); env.reset(seed=0); print(time.perf_counter() - t)"
+)
+
+
+def _timed(step, seconds: float) -> float:
+    """Calls of `step` per second over about `seconds` (after one warm-up call)."""
+    step()
+    calls, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        step()
+        calls += 1
+    return calls / (time.perf_counter() - start)
+
+
+def single_env(env_id: str, seconds: float) -> float:
+    env = gym.make(env_id)
+    env.reset(seed=0)
+    env.action_space.seed(0)
+    actions = [env.action_space.sample() for _ in range(1000)]
+    count = [0]
+
+    def step() -> None:
+        _, _, terminated, truncated, _ = env.step(actions[count[0] % len(actions)])
+        count[0] += 1
+        if terminated or truncated:
+            env.reset()
+
+    return _timed(step, seconds)
+
+
+def sync_vector(n: int, seconds: float) -> float:
+    envs = gym.make_vec("ManoPatient-v0", num_envs=n, vectorization_mode="sync")
+    envs.reset(seed=0)
+    envs.action_space.seed(0)
+    actions = [envs.action_space.sample() for _ in range(100)]
+    count = [0]
+
+    def step() -> None:
+        envs.step(actions[count[0] % len(actions)])
+        count[0] += 1
+
+    return n * _timed(step, seconds)
+
+
+def batched(n: int, seconds: float, device: str, tensor_path: bool) -> float:
+    envs = gym.make_vec("ManoPatient-v0", num_envs=n, device=device)
+    envs.reset(seed=0)
+    generator = torch.Generator(device).manual_seed(0)
+    treatment = torch.randint(0, N_TREATMENTS, (n,), generator=generator, device=device)
+    intensity = torch.empty(n, device=device).uniform_(
+        INTENSITY_LOW, INTENSITY_HIGH, generator=generator
+    )
+    if tensor_path:
+        return n * _timed(lambda: envs.unwrapped.step_tensor(treatment, intensity), seconds)
+    actions = {"treatment": treatment.cpu().numpy(), "intensity": intensity.cpu().numpy()[:, None]}
+    return n * _timed(lambda: envs.step(actions), seconds)
+
+
+def start_up_seconds(repeats: int = 3) -> float:
+    times = [
+        float(subprocess.run([sys.executable, "-c", START_UP], capture_output=True, text=True,
+                             check=True).stdout)
+        for _ in range(repeats)
+    ]  # fmt: skip
+    return float(np.median(times))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="timing per measurement")
+    args = parser.parse_args(argv)
+    s = args.seconds
+    threads = torch.get_num_threads()
+    metrics: dict[str, float | str] = {
+        "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores",
+        "torch_threads": threads,
+        "cartpole.steps_per_second": single_env("CartPole-v1", s),
+        "single.steps_per_second": single_env("ManoPatient-v0", s),
+        f"sync_vector_{SYNC_ENVS}.steps_per_second": sync_vector(SYNC_ENVS, s),
+        "start_up_seconds": start_up_seconds(),
+    }
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    for device in devices:
+        for n in BATCHES:
+            metrics[f"batched_{device}_{n}.steps_per_second"] = batched(n, s, device, True)
+        metrics[f"batched_{device}_{BATCHES[-1]}_numpy.steps_per_second"] = batched(
+            BATCHES[-1], s, device, False
+        )
+    if torch.cuda.is_available():
+        metrics["cuda_device"] = torch.cuda.get_device_name()
+    write_results("env_throughput", metrics, markdown(metrics, devices))
+
+
+def markdown(m: dict, devices: list[str]) -> str:
+    cartpole = m["cartpole.steps_per_second"]
+
+    def row(label: str, key: str, goal: str = "") -> str:
+        value = m[key]
+        return f"| {label} | {value:,.0f} | {value / cartpole:.3f} | {goal} |"
+
+    lines = [
+        f"{m['machine']}; torch {torch.__version__}, {m['torch_threads']} threads (the"
+        f" environment steps batches of up to {SMALL_BATCH} patients on one); patient-steps per"
+        " second (one patient-step = one week of one patient).",
+        "",
+        "| environment | steps/s | x CartPole-v1 | goal |",
+        "|---|---:|---:|---|",
+        row("CartPole-v1, single env (yardstick)", "cartpole.steps_per_second"),
+        row("ManoPatient-v0, single env", "single.steps_per_second", ">= 1,000"),
+        row(
+            f"ManoPatient-v0, Gymnasium SyncVectorEnv of {SYNC_ENVS}",
+            f"sync_vector_{SYNC_ENVS}.steps_per_second",
+        ),
+    ]
+    for device in devices:
+        for n in BATCHES:
+            goal = ">= 50,000" if (device, n) == ("cpu", 4096) else ""
+            lines.append(
+                row(f"native batched, N={n:,}, {device}, tensor path",
+                    f"batched_{device}_{n}.steps_per_second", goal)
+            )  # fmt: skip
+        lines.append(
+            row(f"native batched, N={BATCHES[-1]:,}, {device}, NumPy path",
+                f"batched_{device}_{BATCHES[-1]}_numpy.steps_per_second")
+        )  # fmt: skip
+    lines += [
+        "",
+        f'Start-up: `gymnasium.make("ManoPatient-v0")` and the first `reset`, in a fresh'
+        f" process with imports, {m['start_up_seconds']:.2f} s (median of 3; goal < 2 s).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

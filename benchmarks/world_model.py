@@ -1,0 +1,88 @@
+"""Fidelity of the shipped world model to the reference simulator (trains nothing).
+
+    python -m benchmarks.world_model
+
+Writes `benchmarks/results/world_model.json` (every metric, `mano evaluate world-model --json`
+names) and `benchmarks/results/world_model.md` (the tables the README quotes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+import torch
+
+from benchmarks.publish import write_results
+from generators.signals import SIGNAL_NAMES, signal
+from mano_gym.artifacts import read_manifest
+from mano_gym.world_model_artifacts import evaluate_shipped_world_model, ranking_policies
+
+MAE_RATIO_GOAL = 1.25
+SPEARMAN_GOAL = 0.9
+
+
+def markdown(metrics: dict, manifest: dict, machine: str) -> str:
+    entry = manifest["artifacts"]["world_model"]
+    cohort, trials = entry["cohort"], entry["trials"]
+    lines = [
+        f"Held-out: the {metrics['held_out_patients']:,.0f} enrolled patients of the"
+        f" {cohort['eval_patients']:,}-patient eval cohort (seed {cohort['eval_seed']}),"
+        f" {cohort['weeks']} treated weeks of virtual trials each; trained on"
+        f" {trials['trajectories']:,} trajectories of the {trials['patients']:,} enrolled"
+        f" patients of the {cohort['train_patients']:,}-patient train cohort in"
+        f" {entry['training_seconds']:.0f} s; {machine}.",
+        "",
+        "One-week forecast given the true last week (point forecast: the predicted mean on the"
+        " signal's support). Noise floor: the MAE between two independent reference draws of"
+        " the same week.",
+        "",
+        "| signal | unit | MAE | noise floor | MAE / floor | sampled-week MAE / floor"
+        " | 90% interval coverage | 12-week drift of the cohort mean (SDs) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in SIGNAL_NAMES:
+        lines.append(
+            f"| {name} | {signal(name).unit} | {metrics[f'mae.{name}']:.3f}"
+            f" | {metrics[f'noise_floor.{name}']:.3f} | {metrics[f'mae_ratio.{name}']:.3f}"
+            f" | {metrics[f'sample_mae_ratio.{name}']:.3f}"
+            f" | {metrics[f'coverage_90.{name}']:.3f}"
+            f" | {metrics[f'rollout_drift.{name}']:+.3f}"
+            f" ({metrics[f'rollout_drift_sd.{name}']:+.3f}) |"
+        )
+    lines += [
+        "",
+        f"Goal: MAE / floor <= {MAE_RATIO_GOAL} for every signal.",
+        "",
+        "Mean return of fixed policies over every enrolled held-out patient, one episode each,"
+        " under each dynamics:",
+        "",
+        "| policy | world model | reference simulator |",
+        "|---|---:|---:|",
+        *(
+            f"| {name} | {metrics[f'policy_return.world_model.{name}']:+.3f}"
+            f" | {metrics[f'policy_return.reference.{name}']:+.3f} |"
+            for name in ranking_policies()
+        ),
+        "",
+        f"Spearman rank correlation of the two columns: {metrics['policy_rank_spearman']:.3f}"
+        f" (goal >= {SPEARMAN_GOAL}).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.parse_args(argv)
+    start = time.perf_counter()
+    torch.set_num_threads(1)
+    metrics = evaluate_shipped_world_model()
+    machine = f"{platform.machine()} CPU, {os.cpu_count()} cores, 1 torch thread"
+    write_results("world_model", metrics, markdown(metrics, read_manifest(), machine))
+    print(f"evaluated in {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

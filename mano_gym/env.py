@@ -1,0 +1,344 @@
+"""`ManoPatientEnv`, registered as `ManoPatient-v0`: one patient's weeks of treatment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from gymnasium import spaces
+
+from generators.signals import N_SIGNALS, WINDOW_DAYS
+from mano_gym.cohort import STATIC_FEATURES
+from mano_gym.env_assets import load_cohort, load_risk_predictor, load_world_model
+from mano_gym.episodes import (
+    DYNAMICS,
+    REWARD_TERMS,
+    SAFETY_FLAGS,
+    Episodes,
+    RewardWeights,
+)
+from mano_gym.reference import SAFETY_FLAGS as REFERENCE_FLAGS
+from mano_gym.render import render_ansi, render_rgb
+from mano_gym.treatments import (
+    INTENSITY_HIGH,
+    INTENSITY_LOW,
+    N_TREATMENTS,
+    TREATMENTS,
+    check_actions,
+)
+
+ACTION_FORMS = ("dict", "tuple")
+_DEFAULT = RewardWeights()
+
+
+def make_action_space(form: str = "dict") -> spaces.Space:
+    """The hybrid action space, as a `Dict` (default) or the equivalent `Tuple`."""
+    treatment = spaces.Discrete(N_TREATMENTS)
+    intensity = spaces.Box(INTENSITY_LOW, INTENSITY_HIGH, (1,), np.float32)
+    if form == "dict":
+        return spaces.Dict({"treatment": treatment, "intensity": intensity})
+    if form == "tuple":
+        return spaces.Tuple((treatment, intensity))
+    raise ValueError(f"unknown action_space {form!r}; choose one of {', '.join(ACTION_FORMS)}")
+
+
+def make_observation_space(max_weeks: int) -> spaces.Dict:
+    """The observation space of one patient."""
+    return spaces.Dict(
+        {
+            "static": spaces.Box(0.0, 1.0, (len(STATIC_FEATURES),), np.float32),
+            "signals": spaces.Box(0.0, 1.0, (WINDOW_DAYS, N_SIGNALS), np.float32),
+            "risk": spaces.Box(0.0, 1.0, (3,), np.float32),
+            "exposure": spaces.Box(0.0, 1.0, (N_TREATMENTS,), np.float32),
+            "week": spaces.Box(0.0, float(max_weeks), (1,), np.float32),
+        }
+    )
+
+
+def split_action(action: Any, form: str) -> tuple[Any, Any]:
+    """The treatment and intensity parts of an action (or a batch) in `form`, unchecked; a
+    `ValueError` if it is not a dict with exactly those keys (or a pair, for `"tuple"`)."""
+    if form == "dict":
+        if not isinstance(action, dict):
+            raise ValueError(
+                f"action must be a dict with keys 'treatment' and 'intensity', "
+                f"got {type(action).__name__}"
+            )
+        if set(action) != {"treatment", "intensity"}:
+            raise ValueError(
+                f"action keys must be 'treatment' and 'intensity', got {sorted(map(str, action))}"
+            )
+        return action["treatment"], action["intensity"]
+    if not isinstance(action, (tuple, list)) or len(action) != 2:
+        raise ValueError("action must be a (treatment, intensity) pair")
+    return action[0], action[1]
+
+
+def parse_action(action: Any, form: str) -> tuple[int, float]:
+    """`(treatment, intensity)` of one action in `form`; a `ValueError` names what is wrong."""
+    treatment, intensity = split_action(action, form)
+    treatment = np.asarray(treatment)
+    intensity = np.asarray(intensity)
+    if treatment.size != 1 or treatment.ndim > 1:
+        raise ValueError(f"treatment must be one integer, got shape {treatment.shape}")
+    if intensity.shape not in ((1,), ()):
+        raise ValueError(f"intensity must have shape (1,), got shape {intensity.shape}")
+    if intensity.dtype.kind not in "fiu":
+        raise ValueError(f"intensity must be a number, got dtype {intensity.dtype}")
+    treatment, intensity = treatment.reshape(1), intensity.reshape(1).astype(np.float64)
+    check_actions(treatment, intensity, 1)
+    return int(treatment[0]), float(intensity[0])
+
+
+class ManoPatientEnv(gym.Env):
+    """
+    ## Description
+
+    One patient with depression, anxiety or stress symptoms, treated week by week. Each week
+    the agent prescribes a treatment and its intensity; the patient's next seven days of
+    wearable and diary signals follow from the dynamics (by default a world model distilled
+    from Mano's literature-parameterised reference simulator), and a hybrid LSTM risk predictor
+    scores them. The goal is to lower the patient's risk quickly, with as little treatment
+    burden and as few unsafe weeks as possible. The treatment-response physics is a model, not
+    learned from trial data: Mano is for algorithm research, not for clinical decisions.
+
+    ## Action Space
+
+    `Dict(treatment=Discrete(5), intensity=Box(0.1, 1.0, (1,), float32))`, or the same pair as
+    a `Tuple` with `action_space="tuple"`. Intensity is the fraction of a full-dose course.
+
+    | treatment | name           | intensity cost per unit (default) |
+    |-----------|----------------|-----------------------------------|
+    | 0         | `control`      | 0.0                               |
+    | 1         | `wellness_app` | 0.1                               |
+    | 2         | `cbt`          | 0.4                               |
+    | 3         | `exercise`     | 0.2                               |
+    | 4         | `medication`   | 0.3                               |
+
+    A malformed action (wrong keys or shape, NaN, a treatment out of range, an intensity out of
+    bounds) raises a `ValueError` naming the problem; nothing is clipped silently.
+
+    ## Observation Space
+
+    A `Dict`, all `float32`:
+
+    | key        | shape  | range       | what                                                    |
+    |------------|--------|-------------|---------------------------------------------------------|
+    | `static`   | (16,)  | 0 - 1       | encoded profile (`mano_gym.cohort.STATIC_FEATURES`)     |
+    | `signals`  | (7, 5) | 0 - 1       | last week's daily signals, each scaled from its range   |
+    |            |        |             | (`generators.signals`: sleep_hours 1-16 h, sleep_quality |
+    |            |        |             | 1-5, resting_hr 30-120 bpm, stress 1-5, mood 1-5)        |
+    | `risk`     | (3,)   | 0 - 1       | predicted P(low), P(medium), P(high)                    |
+    | `exposure` | (5,)   | 0 - 1       | exposure trace per treatment (`mano_gym.treatments`)    |
+    | `week`     | (1,)   | 0 - 12      | weeks of treatment so far                               |
+
+    ## Rewards
+
+    `reward = risk_drop - intensity_cost - safety_penalty + cure_bonus`, with the risk score
+    `r = P(medium) * 0.5 + P(high)`:
+
+    | term             | value                                               | default weight |
+    |------------------|-----------------------------------------------------|----------------|
+    | `risk_drop`      | `risk_weight * (r_last - r_new)`                    | 10             |
+    | `intensity_cost` | `intensity_cost[treatment] * intensity`             | see the table  |
+    | `safety_penalty` | `safety_penalty * number of safety flags this week` | 1              |
+    | `cure_bonus`     | `cure_bonus` when `r_new < cure_threshold` (0.1)    | 2              |
+
+    Safety flags compare the week's mean signals with the patient's own first (pre-treatment)
+    week, as trials count treatment-emergent adverse effects: `sleep_loss` (45 minutes less
+    sleep a night or more) and `heart_rate_rise` (resting heart rate 4 bpm faster or more).
+    They rarely fire untreated and often in the first weeks of full-dose medication.
+    `info["cost"]` is their count, the safety cost alone for constrained RL.
+
+    ## Starting State
+
+    A patient drawn uniformly from the enrolled patients of the cohort (train by default):
+    at least moderate on a DASS subscale in the first observed week, and with a predicted risk
+    score at or above the cure threshold. The first observation is that first week, with no
+    exposure. `reset(options={"patient": i})` starts cohort patient `i` instead.
+
+    ## Episode End
+
+    1. Termination: the risk score falls below `cure_threshold` (cured).
+    2. Truncation: `max_weeks` weeks of treatment (12 by default).
+
+    ## Info
+
+    `risk_score`, the four reward terms, `cost`, the safety flags, `signals` (7 x 5, real
+    units), `treatment` (name), `intensity`, `patient` (cohort index), `week`. With
+    `dynamics="reference"` also `dass` (latent depression, anxiety, stress, 0-42), `true_risk`
+    (0 low, 1 medium, 2 high, from the DASS bands) and the simulator's own flags
+    `adverse_event` and `deterioration`.
+
+    ## Arguments
+
+    | argument          | default         | what                                                  |
+    |-------------------|-----------------|-------------------------------------------------------|
+    | `cohort`          | `"train"`       | `"train"`, `"eval"` (held-out patients) or a `.npz`   |
+    |                   |                 | written by `mano generate cohort`                     |
+    | `dynamics`        | `"world_model"` | or `"reference"`: the reference simulator itself      |
+    | `action_space`    | `"dict"`        | or `"tuple"`                                          |
+    | `max_weeks`       | 12              | truncation                                            |
+    | `risk_weight`     | 10              | and `intensity_cost`, `safety_penalty`, `cure_bonus`, |
+    |                   |                 | `cure_threshold`: see Rewards                         |
+    | `device`          | `"cpu"`         | torch device of the models                            |
+    | `world_model`     | shipped         | path of another world model file                      |
+    | `render_mode`     | `None`          | `"ansi"` (a text table) or `"rgb_array"` (a figure)   |
+
+    ## Vectorized environment
+
+    `gymnasium.make_vec("ManoPatient-v0", num_envs=N, device="cpu")` returns
+    `ManoPatientVectorEnv`: all N patients step in one tensor operation (`step_tensor` skips
+    NumPy for torch agents). The same arguments apply.
+
+    ## Version History
+
+    * v0: initial version.
+    """
+
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 1}
+
+    def __init__(
+        self,
+        cohort: str | Path = "train",
+        dynamics: str = "world_model",
+        action_space: str = "dict",
+        max_weeks: int = 12,
+        risk_weight: float = _DEFAULT.risk_weight,
+        intensity_cost: tuple[float, ...] = _DEFAULT.intensity_cost,
+        safety_penalty: float = _DEFAULT.safety_penalty,
+        cure_bonus: float = _DEFAULT.cure_bonus,
+        cure_threshold: float = _DEFAULT.cure_threshold,
+        device: str = "cpu",
+        world_model: str | Path | None = None,
+        render_mode: str | None = None,
+    ) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"unknown render_mode {render_mode!r}; choose one of "
+                f"{', '.join(self.metadata['render_modes'])}"
+            )
+        self.episodes = make_episodes(
+            1,
+            cohort,
+            dynamics,
+            max_weeks,
+            RewardWeights(
+                risk_weight, tuple(intensity_cost), safety_penalty, cure_bonus, cure_threshold
+            ),
+            device,
+            world_model,
+        )
+        self.dynamics, self.render_mode, self.max_weeks = dynamics, render_mode, max_weeks
+        self._form = action_space
+        self.action_space = make_action_space(action_space)
+        self.observation_space = make_observation_space(max_weeks)
+        self._records: list[dict] = []
+        self._ended = True  # no episode until the first reset
+
+    def reset(
+        self, *, seed: int | None = None, options: dict | None = None
+    ) -> tuple[dict[str, np.ndarray], dict]:
+        super().reset(seed=seed)
+        episodes = self.episodes
+        patient = (options or {}).get("patient")
+        if patient is None:
+            patient = int(episodes.enrolled[self.np_random.integers(len(episodes.enrolled))])
+        elif not isinstance(patient, (int, np.integer)):
+            raise ValueError(f"options['patient'] must be a cohort index, got {patient!r}")
+        episodes.start(np.zeros(1, np.int64), np.array([patient]))
+        self._records = [self._record(None, 0.0, 0.0)]
+        self._ended = False
+        info = {"patient": int(patient), "risk_score": float(episodes.score[0])}
+        return self._observation(), info
+
+    def step(self, action: Any) -> tuple[dict[str, np.ndarray], float, bool, bool, dict]:
+        if self._ended:
+            raise RuntimeError("the episode has ended (or not begun): call reset() first")
+        treatment, intensity = parse_action(action, self._form)
+        episodes = self.episodes
+        noise = None
+        if episodes.world_model is not None:
+            draw = self.np_random.standard_normal((1, WINDOW_DAYS, N_SIGNALS), np.float32)
+            noise = torch.from_numpy(draw).to(episodes.device)
+        out = episodes.step(
+            torch.tensor([treatment], device=episodes.device),
+            torch.tensor([intensity], dtype=torch.float32, device=episodes.device),
+            noise,
+            self.np_random,
+        )
+        values = {key: value[0].cpu().numpy() for key, value in out.items()}
+        info = {
+            "risk_score": float(values["risk_score"]),
+            **{term: float(values[term]) for term in REWARD_TERMS},
+            "cost": float(values["cost"]),
+            **{flag: bool(values["safety_flags"][k]) for k, flag in enumerate(SAFETY_FLAGS)},
+            "signals": values["signals"],
+            "treatment": TREATMENTS[treatment],
+            "intensity": intensity,
+            "patient": int(episodes.patient[0]),
+            "week": int(episodes.week[0]),
+        }
+        if self.dynamics == "reference":
+            info["dass"] = values["dass"]
+            info["true_risk"] = int(values["true_risk"])
+            info.update({flag: bool(values[flag]) for flag in REFERENCE_FLAGS})
+        reward = float(values["reward"])
+        self._records.append(self._record(treatment, intensity, reward))
+        self._ended = bool(values["terminated"]) or bool(values["truncated"])
+        return (
+            self._observation(),
+            reward,
+            bool(values["terminated"]),
+            bool(values["truncated"]),
+            info,
+        )
+
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "ansi":
+            return render_ansi(self._records)
+        if self.render_mode == "rgb_array":
+            return render_rgb(self._records)
+        return None
+
+    def _observation(self) -> dict[str, np.ndarray]:
+        return {key: value[0].cpu().numpy() for key, value in self.episodes.observation().items()}
+
+    def _record(self, treatment: int | None, intensity: float, reward: float) -> dict:
+        """What rendering shows of one week."""
+        episodes = self.episodes
+        return {
+            "week": int(episodes.week[0]),
+            "treatment": None if treatment is None else TREATMENTS[treatment],
+            "intensity": intensity,
+            "signals": episodes.last[0].cpu().numpy(),
+            "risk_score": float(episodes.score[0]),
+            "reward": reward,
+        }
+
+
+def make_episodes(
+    n: int,
+    cohort: str | Path,
+    dynamics: str,
+    max_weeks: int,
+    reward: RewardWeights,
+    device: str,
+    world_model: str | Path | None,
+) -> Episodes:
+    """The `Episodes` behind an environment of `n` patients, on the shipped artifacts."""
+    if dynamics not in DYNAMICS:
+        raise ValueError(f"unknown dynamics {dynamics!r}; choose one of {', '.join(DYNAMICS)}")
+    model = load_world_model(world_model, device) if dynamics == "world_model" else None
+    return Episodes(
+        n,
+        load_cohort(cohort),
+        load_risk_predictor(device=device),
+        model,
+        reward,
+        max_weeks,
+        device,
+    )

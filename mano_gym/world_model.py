@@ -1,0 +1,225 @@
+"""The world model: an attention Seq2Seq that predicts a patient's next week of daily signals.
+
+Distilled from virtual clinical trials (`mano_gym.trials`) of the reference simulator, it maps
+(the patient's baseline rhythm, last week, profile, exposure trace, this week's action, and a
+belief carried from week to week) to a Gaussian over each signal of each of the next 7 days:
+
+```
+[baseline | last week] (7 days x 10) --GRU encoder--> 7 day states ------------------+
+                                                      \\-> last state                | keys,
+exposure trace, treatment one-hot, intensity --+                                      | values
+last week's belief + last state + treatment --GRU cell--> this week's belief          |
+profile, treatment, belief --------------------------- MLP --> context                |
+7 learned day queries + context ----------------------------------------> attention --+
+[attended, query, baseline day, last week day] -- MLP --> mean (7 x 5), log-variance (7 x 5)
+```
+
+The mean is predicted as a change from the last week, in standardised units (each signal's
+training mean and SD, stored as buffers with the weights). The baseline rhythm is the
+patient's TimeGAN week (part of the synthetic patient, like the profile): it anchors a rollout,
+so a model fed its own samples week after week does not let the patient's rhythm wander, and
+it leaves the model to learn only what the week changes (severity, treatment, noise). The day
+queries decode all 7 days in one pass, so one environment step is one forward pass.
+
+The belief is the model's running summary of every week seen so far in the episode (zeros
+before the first). One week is a noisy view of a patient's latent severity; a model that saw
+only the last week would treat each noisy week as news and, fed its own samples, let severe
+patients recover far too fast. The belief lets it keep what persists.
+
+Public API::
+
+    model = WorldModel(WorldModelNetwork(static_dim))        # or WorldModel.load(path)
+    belief = model.initial_belief(n)
+    inputs = (static, baseline, last, exposure, treatment, intensity, belief)
+    mean, var, belief = model.predict(*inputs)      # real units; the belief after this week
+    week, belief = model.sample(*inputs, noise)     # on the signals' support
+    model.save(path)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from generators.files import atomic_write, read_torch_checkpoint
+from generators.signals import N_SIGNALS, SIGNAL_HIGH, SIGNAL_LOW, SIGNALS, WINDOW_DAYS
+from mano_gym.treatments import N_TREATMENTS
+
+FORMAT = "mano-world-model-1"
+LOG_VAR_RANGE = (-9.0, 3.0)  # standardised units: SD from 0.01 to 4.5 training SDs
+_KEYS = ("state_dict", "config", "static_dim", "history")
+
+
+class WorldModelNetwork(nn.Module):
+    """The Seq2Seq network on standardised inputs; see the module docstring."""
+
+    def __init__(self, static_dim: int, hidden: int = 48) -> None:
+        super().__init__()
+        if static_dim < 1 or hidden < 1:
+            raise ValueError(f"static_dim and hidden must be >= 1, got {static_dim}, {hidden}")
+        self.static_dim, self.config = static_dim, {"hidden": hidden}
+        self.encoder = nn.GRU(2 * N_SIGNALS, hidden, batch_first=True)
+        self.belief = nn.GRUCell(hidden + 2 * N_TREATMENTS + 1, hidden)
+        self.context = nn.Sequential(
+            nn.Linear(static_dim + 2 * N_TREATMENTS + 1 + hidden, hidden), nn.Tanh()
+        )
+        self.day_queries = nn.Parameter(torch.randn(WINDOW_DAYS, hidden) * 0.1)
+        self.query = nn.Linear(hidden, hidden)
+        self.key = nn.Linear(hidden, hidden)
+        self.value = nn.Linear(hidden, hidden)
+        self.decoder = nn.Sequential(
+            nn.Linear(2 * hidden + 2 * N_SIGNALS, hidden),
+            nn.Tanh(),
+            nn.Linear(hidden, 2 * N_SIGNALS),
+        )
+        self.register_buffer("signal_mean", torch.zeros(N_SIGNALS))
+        self.register_buffer("signal_std", torch.ones(N_SIGNALS))
+        self.register_buffer("static_mean", torch.zeros(static_dim))
+        self.register_buffer("static_std", torch.ones(static_dim))
+
+    def set_input_scaling(self, static: torch.Tensor, signals: torch.Tensor) -> None:
+        """Standardise with the mean and SD of training inputs: static (n, S), signals
+        (..., 5); a constant column keeps SD 1."""
+        for values, mean, std in (
+            (static, self.static_mean, self.static_std),
+            (signals.reshape(-1, N_SIGNALS), self.signal_mean, self.signal_std),
+        ):
+            spread = values.float().std(dim=0)
+            mean.copy_(values.float().mean(dim=0))
+            std.copy_(torch.where(spread > 1e-6, spread, torch.ones_like(spread)))
+
+    def forward(
+        self,
+        static: torch.Tensor,
+        baseline: torch.Tensor,
+        last: torch.Tensor,
+        exposure: torch.Tensor,
+        treatment: torch.Tensor,
+        intensity: torch.Tensor,
+        belief: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Mean and log-variance `(n, 7, 5)` of the next week, standardised, and the updated
+        belief `(n, hidden)`, from static `(n, S)`, baseline rhythm and last week `(n, 7, 5)`
+        in real units, exposure `(n, 5)`, treatment `(n,)` int, intensity `(n,)` and the
+        belief before this week `(n, hidden)`."""
+        baseline = (baseline - self.signal_mean) / self.signal_std
+        last = (last - self.signal_mean) / self.signal_std
+        states, final = self.encoder(torch.cat([baseline, last], dim=2))
+        action = F.one_hot(treatment, N_TREATMENTS).to(states.dtype)
+        treatment_now = torch.cat([exposure, action, intensity[:, None]], dim=1)
+        belief = self.belief(torch.cat([final[0], treatment_now], dim=1), belief)
+        condition = torch.cat(
+            [(static - self.static_mean) / self.static_std, treatment_now, belief], dim=1
+        )
+        queries = self.day_queries + self.context(condition)[:, None, :]
+        attended = F.scaled_dot_product_attention(
+            self.query(queries), self.key(states), self.value(states)
+        )
+        out = self.decoder(torch.cat([attended, queries, baseline, last], dim=2))
+        mean, log_var = out.split(N_SIGNALS, dim=2)
+        return last + mean, log_var.clamp(*LOG_VAR_RANGE), belief
+
+
+class SignalSupport:
+    """`generators.signals.to_support` for tensors on one device: clip each signal to its range
+    and round the whole-number ones."""
+
+    def __init__(self, device: str | torch.device) -> None:
+        self.low = torch.as_tensor(SIGNAL_LOW, device=device)
+        self.high = torch.as_tensor(SIGNAL_HIGH, device=device)
+        self.integer = torch.tensor([s.integer for s in SIGNALS], device=device)
+
+    def __call__(self, signals: torch.Tensor) -> torch.Tensor:
+        clipped = torch.minimum(torch.maximum(signals, self.low), self.high)
+        return torch.where(self.integer, clipped.round(), clipped)
+
+
+class WorldModel:
+    """A trained `WorldModelNetwork` in real units: predicts, samples, saves and loads."""
+
+    def __init__(self, network: WorldModelNetwork, history: dict | None = None) -> None:
+        self.network = network.eval()
+        self.network.requires_grad_(False)
+        self.history = history if history is not None else {}
+        self.to_support = SignalSupport(self.device)
+
+    @property
+    def device(self) -> torch.device:
+        return self.network.signal_mean.device
+
+    @property
+    def static_dim(self) -> int:
+        return self.network.static_dim
+
+    def to(self, device: str | torch.device) -> WorldModel:
+        self.network.to(device)
+        self.to_support = SignalSupport(self.device)
+        return self
+
+    def initial_belief(self, n: int) -> torch.Tensor:
+        """The belief before a patient's first week: zeros `(n, hidden)`."""
+        return torch.zeros(n, self.network.config["hidden"], device=self.device)
+
+    def predict(
+        self,
+        static: torch.Tensor,
+        baseline: torch.Tensor,
+        last: torch.Tensor,
+        exposure: torch.Tensor,
+        treatment: torch.Tensor,
+        intensity: torch.Tensor,
+        belief: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Mean and variance `(n, 7, 5)` of next week's signals in real units, and the updated
+        belief (tensors on `self.device`; see `WorldModelNetwork.forward` for the shapes)."""
+        with torch.no_grad():
+            mean, log_var, belief = self.network(
+                static, baseline, last, exposure, treatment, intensity, belief
+            )
+        std = self.network.signal_std
+        return mean * std + self.network.signal_mean, log_var.exp() * std**2, belief
+
+    def sample(
+        self,
+        static: torch.Tensor,
+        baseline: torch.Tensor,
+        last: torch.Tensor,
+        exposure: torch.Tensor,
+        treatment: torch.Tensor,
+        intensity: torch.Tensor,
+        belief: torch.Tensor,
+        noise: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Next week `(n, 7, 5)` drawn with standard-normal `noise` `(n, 7, 5)` and put on each
+        signal's support (clipped to its range, whole numbers where the signal is), and the
+        updated belief."""
+        mean, var, belief = self.predict(
+            static, baseline, last, exposure, treatment, intensity, belief
+        )
+        return self.to_support(mean + var.sqrt() * noise), belief
+
+    def save(self, path: str | Path) -> None:
+        """Write the model to one file atomically, readable with `weights_only=True`."""
+        payload = {
+            "format": FORMAT,
+            "state_dict": {k: v.cpu() for k, v in self.network.state_dict().items()},
+            "config": dict(self.network.config),
+            "static_dim": self.static_dim,
+            "history": self.history,
+        }
+        with atomic_write(Path(path), "wb") as file:
+            torch.save(payload, file)
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | torch.device = "cpu") -> WorldModel:
+        """A model written by `save`, on `device`; a clear error for anything else."""
+        payload = read_torch_checkpoint(path, FORMAT, "world model", _KEYS)
+        try:
+            network = WorldModelNetwork(int(payload["static_dim"]), **payload["config"])
+            network.load_state_dict(payload["state_dict"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as error:
+            raise ValueError(f"{path}: malformed world model file ({error})") from None
+        return cls(network, payload["history"]).to(device)

@@ -1,0 +1,142 @@
+"""The attention Seq2Seq world model: shapes, belief, sampling on the signals' support, seeded
+training, the checkpoint file, and the floors of the shipped model on held-out patients."""
+
+import numpy as np
+import pytest
+import torch
+
+from generators.signals import SIGNAL_HIGH, SIGNAL_LOW, SIGNAL_NAMES, SIGNALS
+from mano_gym.artifacts import verified_artifact
+from mano_gym.cohort import enrolled_patients
+from mano_gym.env_assets import load_cohort, load_world_model
+from mano_gym.trials import make_trials
+from mano_gym.world_model import LOG_VAR_RANGE, WorldModel, WorldModelNetwork
+from mano_gym.world_model_evaluation import one_week_fidelity, rollout_drift
+from mano_gym.world_model_training import WorldModelConfig, train_world_model
+
+TINY = WorldModelConfig(hidden=8, epochs=3, batch_size=32, seed=5, teacher_final=1.0)
+
+
+@pytest.fixture(scope="module")
+def trials():
+    cohort = load_cohort("eval")
+    return make_trials(cohort, 4, seed=0, patients=np.arange(96))
+
+
+@pytest.fixture(scope="module")
+def tiny(trials) -> WorldModel:
+    return train_world_model(trials, TINY, progress=False)
+
+
+def inputs(trials, t: int = 0, model: WorldModel | None = None):
+    tensors = [
+        torch.as_tensor(trials.static),
+        torch.as_tensor(trials.baseline),
+        torch.as_tensor(trials.signals[:, t]),
+        torch.as_tensor(trials.exposure[:, t]),
+        torch.as_tensor(trials.treatment[:, t]),
+        torch.as_tensor(trials.intensity[:, t]),
+    ]
+    if model is not None:
+        tensors.append(model.initial_belief(len(trials)))
+    return tensors
+
+
+def test_network_gives_a_mean_and_bounded_log_variance_per_signal_per_day(trials):
+    network = WorldModelNetwork(trials.static.shape[1], hidden=8)
+    belief = torch.zeros(len(trials), 8)
+    mean, log_var, new_belief = network(*inputs(trials), belief)
+    assert mean.shape == log_var.shape == (len(trials), 7, 5)
+    assert new_belief.shape == (len(trials), 8)
+    assert log_var.min() >= LOG_VAR_RANGE[0] and log_var.max() <= LOG_VAR_RANGE[1]
+
+
+def test_samples_lie_on_each_signals_support(trials, tiny):
+    noise = torch.randn(len(trials), 7, 5, generator=torch.Generator().manual_seed(0)) * 5
+    week, _ = tiny.sample(*inputs(trials, model=tiny), noise)
+    values = week.numpy()
+    assert np.all(values >= SIGNAL_LOW) and np.all(values <= SIGNAL_HIGH)
+    for i, signal in enumerate(SIGNALS):
+        if signal.integer:
+            np.testing.assert_array_equal(values[..., i], np.round(values[..., i]))
+
+
+def test_variance_is_positive_and_the_belief_carries_the_past(trials, tiny):
+    args = inputs(trials, model=tiny)
+    mean, var, belief = tiny.predict(*args)
+    assert torch.all(var > 0)
+    again, _, _ = tiny.predict(*args[:-1], belief)  # same week, another belief
+    assert not torch.allclose(mean, again)
+
+
+def test_training_is_seeded_and_learns(trials, tiny):
+    again = train_world_model(trials, TINY, progress=False)
+    for (name, a), b in zip(
+        tiny.network.state_dict().items(), again.network.state_dict().values(), strict=True
+    ):
+        assert torch.equal(a, b), name
+    nll = tiny.history["train_nll"]
+    assert nll[-1] < nll[0]
+    other = train_world_model(
+        trials, WorldModelConfig(**{**TINY.__dict__, "seed": 6}), progress=False
+    )
+    assert not torch.equal(other.network.day_queries, tiny.network.day_queries)
+
+
+def test_training_rejects_bad_settings():
+    with pytest.raises(ValueError, match="teacher_final"):
+        WorldModelConfig(teacher_final=1.5)
+    with pytest.raises(ValueError, match="epochs"):
+        WorldModelConfig(epochs=0)
+
+
+def test_save_load_round_trip_gives_the_same_predictions(trials, tiny, tmp_path):
+    path = tmp_path / "world_model.pt"
+    tiny.save(path)
+    loaded = WorldModel.load(path)
+    for a, b in zip(
+        tiny.predict(*inputs(trials, model=tiny)),
+        loaded.predict(*inputs(trials, model=loaded)),
+        strict=True,
+    ):
+        torch.testing.assert_close(a, b)
+
+
+def test_load_refuses_a_corrupt_or_foreign_file(tmp_path):
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"\x00" * 64)
+    with pytest.raises(ValueError, match="not a readable world model file"):
+        WorldModel.load(garbage)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"format": "something-else"}, foreign)
+    with pytest.raises(ValueError, match="not a 'mano-world-model-1' world model file"):
+        WorldModel.load(foreign)
+    with pytest.raises(FileNotFoundError):
+        WorldModel.load(tmp_path / "missing.pt")
+
+
+# ------------------------------------------------------------------ the shipped world model
+@pytest.fixture(scope="module")
+def held_out_trials():
+    """Trials of 300 enrolled held-out patients, with a second draw of every week."""
+    cohort = load_cohort("eval")
+    return make_trials(cohort, 12, seed=11, redraw=True, patients=enrolled_patients(cohort)[:300])
+
+
+def test_shipped_world_model_is_within_the_noise_floor_on_held_out_patients(held_out_trials):
+    metrics = one_week_fidelity(load_world_model(), held_out_trials)
+    for name in SIGNAL_NAMES:
+        assert metrics[f"mae_ratio.{name}"] <= 1.25, name
+        assert 0.75 <= metrics[f"coverage_90.{name}"] <= 0.99, name
+
+
+def test_shipped_world_model_does_not_drift_over_twelve_weeks(held_out_trials):
+    metrics = rollout_drift(load_world_model(), held_out_trials)
+    for name in SIGNAL_NAMES:
+        assert abs(metrics[f"rollout_drift_sd.{name}"]) <= 0.25, name
+
+
+def test_shipped_world_model_manifest_records_the_policy_ranking_floor():
+    entry = verified_artifact("world_model")[1]
+    assert entry["metrics"]["policy_rank_spearman"] >= 0.9
+    assert set(entry["inputs"]) >= {"profiles", "rhythms", "cohort_train"}
