@@ -34,14 +34,15 @@ class Signal:
     high: float
     integer: bool
     direction: str
+    short: str  # a label for narrow tables and legends
 
 
 SIGNALS: tuple[Signal, ...] = (
-    Signal("sleep_hours", "h", 1.0, 16.0, True, "higher = more sleep"),
-    Signal("sleep_quality", "1-5", 1.0, 5.0, True, "higher = better sleep"),
-    Signal("resting_hr", "bpm", 30.0, 120.0, False, "higher = faster resting heart rate"),
-    Signal("stress", "1-5", 1.0, 5.0, True, "higher = more stressed"),
-    Signal("mood", "1-5", 1.0, 5.0, True, "higher = better mood"),
+    Signal("sleep_hours", "h", 1.0, 16.0, True, "higher = more sleep", "sleep h"),
+    Signal("sleep_quality", "1-5", 1.0, 5.0, True, "higher = better sleep", "sleep q"),
+    Signal("resting_hr", "bpm", 30.0, 120.0, False, "higher = faster resting heart rate", "HR"),
+    Signal("stress", "1-5", 1.0, 5.0, True, "higher = more stressed", "stress"),
+    Signal("mood", "1-5", 1.0, 5.0, True, "higher = better mood", "mood"),
 )
 SIGNAL_NAMES: tuple[str, ...] = tuple(s.name for s in SIGNALS)
 N_SIGNALS = len(SIGNALS)

@@ -11,7 +11,7 @@ import torch
 from gymnasium import spaces
 
 from generators.signals import N_SIGNALS, WINDOW_DAYS
-from mano_gym.cohort import STATIC_FEATURES
+from mano_gym.cohort import STATIC_FEATURES, Cohort
 from mano_gym.env_assets import load_cohort, load_risk_predictor, load_world_model
 from mano_gym.episodes import (
     DYNAMICS,
@@ -177,8 +177,8 @@ class ManoPatientEnv(gym.Env):
 
     | argument          | default         | what                                                  |
     |-------------------|-----------------|-------------------------------------------------------|
-    | `cohort`          | `"train"`       | `"train"`, `"eval"` (held-out patients) or a `.npz`   |
-    |                   |                 | written by `mano generate cohort`                     |
+    | `cohort`          | `"train"`       | `"train"`, `"eval"` (held-out patients), a `.npz`     |
+    |                   |                 | written by `mano generate cohort`, or a `Cohort`      |
     | `dynamics`        | `"world_model"` | or `"reference"`: the reference simulator itself      |
     | `action_space`    | `"dict"`        | or `"tuple"`                                          |
     | `max_weeks`       | 12              | truncation                                            |
@@ -203,7 +203,7 @@ class ManoPatientEnv(gym.Env):
 
     def __init__(
         self,
-        cohort: str | Path = "train",
+        cohort: str | Path | Cohort = "train",
         dynamics: str = "world_model",
         action_space: str = "dict",
         max_weeks: int = 12,
@@ -304,6 +304,13 @@ class ManoPatientEnv(gym.Env):
             return render_rgb(self._records)
         return None
 
+    @property
+    def history(self) -> list[dict]:
+        """The weeks of the current episode so far (week 0 is the first observed week): `week`,
+        `treatment` (name, None in week 0), `intensity`, `signals` (7 x 5, real units),
+        `risk_score` and `reward`, as rendering shows them."""
+        return [dict(record) for record in self._records]
+
     def _observation(self) -> dict[str, np.ndarray]:
         return {key: value[0].cpu().numpy() for key, value in self.episodes.observation().items()}
 
@@ -322,7 +329,7 @@ class ManoPatientEnv(gym.Env):
 
 def make_episodes(
     n: int,
-    cohort: str | Path,
+    cohort: str | Path | Cohort,
     dynamics: str,
     max_weeks: int,
     reward: RewardWeights,

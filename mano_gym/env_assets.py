@@ -60,8 +60,11 @@ def _cohort(key: tuple[Path, int, int]) -> Cohort:
     return Cohort.load(key[0])
 
 
-def load_cohort(cohort: str | Path = "train") -> Cohort:
-    """Cohort `"train"`, `"eval"` or a user file (read once per process; do not modify it)."""
+def load_cohort(cohort: str | Path | Cohort = "train") -> Cohort:
+    """Cohort `"train"`, `"eval"`, a user file (read once per process; do not modify it), or a
+    `Cohort` already in memory (returned as it is)."""
+    if isinstance(cohort, Cohort):
+        return cohort
     return _cohort(_stamp(cohort_path(cohort)))
 
 

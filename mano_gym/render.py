@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from generators.signals import SIGNAL_NAMES, SIGNALS
-
-_SHORT = {"sleep_hours": "sleep h", "sleep_quality": "sleep q", "resting_hr": "HR",
-          "stress": "stress", "mood": "mood"}  # fmt: skip
+from generators.signals import SIGNALS
+from mano_gym.treatments import TREATMENTS
 
 
 def render_ansi(records: list[dict]) -> str:
@@ -21,7 +19,7 @@ def render_ansi(records: list[dict]) -> str:
         "week",
         "treatment",
         "intensity",
-        *(_SHORT[s] for s in SIGNAL_NAMES),
+        *(s.short for s in SIGNALS),
         "risk",
         "reward",
     ]
@@ -49,6 +47,7 @@ def render_ansi(records: list[dict]) -> str:
 def render_rgb(records: list[dict]) -> np.ndarray:
     """An RGB image `(H, W, 3)` uint8: the latest week's daily signals, and the risk score with
     the treatment of every week so far."""
+    import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -63,15 +62,28 @@ def render_rgb(records: list[dict]) -> np.ndarray:
             days,
             (latest["signals"][:, i] - signal.low) / span,
             marker="o",
-            label=_SHORT[signal.name],
+            label=signal.short,
         )
     axes[0].set(title=f"week {latest['week']}: signals (scaled)", xlabel="day", ylim=(-0.05, 1.05))
     axes[0].legend(fontsize=6, loc="upper right")
     weeks = [r["week"] for r in records]
-    axes[1].plot(weeks, [r["risk_score"] for r in records], color="black", marker="o")
-    for r in records[1:]:
-        axes[1].annotate(r["treatment"][:4], (r["week"], r["risk_score"]), fontsize=6, rotation=45)
-    axes[1].set(title="risk score and treatment", xlabel="week", ylim=(-0.05, 1.05))
+    axes[1].plot(weeks, [r["risk_score"] for r in records], color="grey", zorder=1)
+    colours = matplotlib.colormaps["tab10"]
+    for k, name in enumerate(TREATMENTS):
+        given = [r for r in records[1:] if r["treatment"] == name]
+        if given:
+            axes[1].scatter(
+                [r["week"] for r in given],
+                [r["risk_score"] for r in given],
+                s=[20 + 60 * r["intensity"] for r in given],  # size: intensity
+                color=colours(k),
+                label=name,
+                zorder=2,
+            )
+    axes[1].scatter([records[0]["week"]], [records[0]["risk_score"]], color="black", zorder=2)
+    if len(records) > 1:
+        axes[1].legend(fontsize=6, loc="upper right")
+    axes[1].set(title="risk score; treatment (size: intensity)", xlabel="week", ylim=(-0.05, 1.05))
     fig.tight_layout()
     canvas.draw()
     return np.asarray(canvas.buffer_rgba())[..., :3].copy()

@@ -1,16 +1,50 @@
-"""Run a behaviour policy over every enrolled patient of a cohort, once each, in the batched
-environment: the common ground for comparing policies and dynamics."""
+"""Run a policy over patients of a cohort, one episode each, all at once in the batched
+environment: the common ground for comparing policies, agents and dynamics.
+
+A policy here sees the batched observation (NumPy, as `ManoPatientVectorEnv` gives it) and
+returns `(treatment (n,), intensity (n,))`; `RiskScorePolicy` turns a behaviour policy of
+`mano_gym.behaviour`, which looks only at the risk score, into one.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
-import torch
 
 from mano_gym.behaviour import BehaviourPolicy
+from mano_gym.episodes import RewardWeights
+from mano_gym.treatments import N_TREATMENTS
 from mano_gym.vector_env import ManoPatientVectorEnv
+from predictor.labels import dass_risk_labels
+from predictor.model import risk_score_from_proba
+
+
+class Policy(Protocol):
+    def reset(self, n: int) -> None:
+        """Start n new patients."""
+
+    def act(
+        self, obs: dict[str, np.ndarray], rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`(treatment (n,) int, intensity (n,) float)` for this week's observations."""
+
+
+class RiskScorePolicy:
+    """A behaviour policy acting on the observed risk score `P(medium) * 0.5 + P(high)`."""
+
+    def __init__(self, behaviour: BehaviourPolicy) -> None:
+        self.behaviour = behaviour
+
+    def reset(self, n: int) -> None:
+        self.behaviour.reset(n)
+
+    def act(
+        self, obs: dict[str, np.ndarray], rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return self.behaviour.act(risk_score_from_proba(obs["risk"]), rng)
 
 
 @dataclass
@@ -21,40 +55,58 @@ class Outcomes:
     cured: np.ndarray  # (n,) bool, the episode ended by cure
     weeks: np.ndarray  # (n,) weeks treated
     patients: np.ndarray  # (n,) cohort indices
+    treatment_weeks: np.ndarray  # (n, 5) weeks on each treatment
+    intensity: np.ndarray  # (n,) summed intensity of the active (non-control) weeks
+    safety_events: np.ndarray  # (n,) safety flags raised over the episode
+    true_cured: np.ndarray | None  # (n,) reference dynamics: latent DASS normal or mild at the end
+
+
+def enrolled(cohort: str | Path = "eval", reward: RewardWeights | None = None) -> np.ndarray:
+    """Cohort indices of the patients episodes start from (see `ManoPatientEnv`)."""
+    reward = reward or RewardWeights()
+    env = ManoPatientVectorEnv(1, cohort=cohort, cure_threshold=reward.cure_threshold)
+    return env.episodes.enrolled
 
 
 def run_policy(
-    policy: BehaviourPolicy,
+    policy: Policy,
     cohort: str | Path = "eval",
     dynamics: str = "world_model",
     seed: int = 0,
     world_model: str | Path | None = None,
     device: str = "cpu",
+    patients: np.ndarray | None = None,
 ) -> Outcomes:
-    """One episode of each enrolled patient of `cohort` under `policy` (which sees the risk
-    score), all patients at once."""
-    probe = ManoPatientVectorEnv(1, cohort=cohort, dynamics=dynamics, world_model=world_model)
-    patients = probe.episodes.enrolled
+    """One episode of each of `patients` (default: every enrolled patient of `cohort`, once)
+    under `policy` (wrap a behaviour policy in `RiskScorePolicy`), all patients at once; the
+    same seed gives the same outcomes."""
+    patients = enrolled(cohort) if patients is None else np.asarray(patients)
+    n = len(patients)
     env = ManoPatientVectorEnv(
-        len(patients), cohort=cohort, dynamics=dynamics, world_model=world_model, device=device
+        n, cohort=cohort, dynamics=dynamics, world_model=world_model, device=device
     )
-    env.reset_tensor(seed=seed, patients=patients)
+    obs, _ = env.reset(seed=seed, options={"patients": patients})
     rng = np.random.default_rng(seed)
-    policy.reset(len(patients))
-    returns = np.zeros(len(patients))
-    weeks = np.zeros(len(patients), np.int64)
-    cured = np.zeros(len(patients), bool)
-    running = np.ones(len(patients), bool)
-    score = env.episodes.score.cpu().numpy()
+    policy.reset(n)
+    returns, intensity, safety = np.zeros(n), np.zeros(n), np.zeros(n)
+    weeks = np.zeros(n, np.int64)
+    treatment_weeks = np.zeros((n, N_TREATMENTS), np.int64)
+    cured = np.zeros(n, bool)
+    true_cured = np.zeros(n, bool) if dynamics == "reference" else None
+    running = np.ones(n, bool)
     while running.any():
-        treatment, intensity = policy.act(score, rng)
-        _, reward, terminated, truncated, info = env.step_tensor(
-            torch.as_tensor(treatment, device=env.device),
-            torch.as_tensor(intensity, dtype=torch.float32, device=env.device),
+        treatment, dose = policy.act(obs, rng)
+        obs, reward, terminated, truncated, info = env.step(
+            {"treatment": np.asarray(treatment), "intensity": np.asarray(dose)[:, None]}
         )
-        returns += np.where(running, reward.cpu().numpy(), 0.0)
+        returns += np.where(running, reward, 0.0)
         weeks += running
-        cured |= running & terminated.cpu().numpy()
-        running &= ~(terminated | truncated).cpu().numpy()
-        score = info["risk_score"].cpu().numpy()
-    return Outcomes(returns, cured, weeks, patients)
+        np.add.at(treatment_weeks, (np.flatnonzero(running), np.asarray(treatment)[running]), 1)
+        intensity += np.where(running & (np.asarray(treatment) > 0), dose, 0.0)
+        safety += np.where(running, info["cost"], 0.0)
+        ended = running & (terminated | truncated)
+        cured |= running & terminated
+        if true_cured is not None:
+            true_cured |= ended & (dass_risk_labels(info["dass"]) == 0)
+        running &= ~(terminated | truncated)
+    return Outcomes(returns, cured, weeks, patients, treatment_weeks, intensity, safety, true_cured)

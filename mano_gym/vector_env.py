@@ -33,6 +33,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from generators.signals import N_SIGNALS, WINDOW_DAYS
+from mano_gym.cohort import Cohort
 from mano_gym.env import make_action_space, make_episodes, make_observation_space, split_action
 from mano_gym.episodes import SAFETY_FLAGS, RewardWeights
 from mano_gym.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS, check_actions
@@ -49,7 +50,7 @@ class ManoPatientVectorEnv(VectorEnv):
     def __init__(
         self,
         num_envs: int,
-        cohort: str | Path = "train",
+        cohort: str | Path | Cohort = "train",
         dynamics: str = "world_model",
         action_space: str = "dict",
         max_weeks: int = 12,

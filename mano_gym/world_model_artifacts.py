@@ -26,7 +26,7 @@ from mano_gym.generator_artifacts import FILES as GENERATOR_FILES
 from mano_gym.generator_artifacts import load_profile_generator, load_rhythm_generator
 from mano_gym.predictor_artifacts import ARTIFACTS as PREDICTORS
 from mano_gym.predictor_artifacts import LATENT, CohortConfig
-from mano_gym.rollouts import run_policy
+from mano_gym.rollouts import RiskScorePolicy, run_policy
 from mano_gym.treatments import TREATMENTS
 from mano_gym.trials import make_trials
 from mano_gym.world_model import WorldModel
@@ -63,7 +63,7 @@ def policy_ranking(
     means = {"world_model": [], "reference": []}
     for name, policy in ranking_policies().items():
         for dynamics, values in means.items():
-            outcome = run_policy(policy, cohort, dynamics, seed, world_model)
+            outcome = run_policy(RiskScorePolicy(policy), cohort, dynamics, seed, world_model)
             values.append(float(outcome.returns.mean()))
             metrics[f"policy_return.{dynamics}.{name}"] = values[-1]
     metrics["policy_rank_spearman"] = float(

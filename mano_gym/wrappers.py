@@ -14,6 +14,10 @@ from such a flat action to the environment's own `Dict` (or `Tuple`) action, and
 
 Both validate what they are given, as the environment does: a malformed flat action (wrong
 shape, NaN, out of its space) raises a `ValueError` naming the problem; nothing is clipped.
+
+`decode_box` and `decode_multidiscrete` are the same mappings over a batch of flat actions
+(what a trained Stable-Baselines3 model predicts for many patients at once); the wrappers'
+`action()` calls them, so the mapping is written once.
 """
 
 from __future__ import annotations
@@ -77,6 +81,73 @@ def _flat(act: Any, shape: tuple[int, ...], kind: str) -> np.ndarray:
     return array
 
 
+def _batch(actions: Any, width: int, kind: str) -> np.ndarray:
+    """`actions` as an `(n, width)` array of numbers of `kind` (see `_flat`)."""
+    array = np.asarray(actions)
+    if array.ndim != 2 or array.shape[1] != width:
+        raise ValueError(f"actions must have shape (n, {width}), got shape {array.shape}")
+    return _flat(array, array.shape, kind)
+
+
+def _show(values: np.ndarray, bad: np.ndarray) -> str:
+    """The offending values: the one action itself in a batch of one (as the wrappers'
+    `action()` reports it), else the first five offending rows and their indices."""
+    if len(values) == 1:
+        return str(values[0].tolist())
+    rows = np.flatnonzero(bad)[:5]
+    return f"{values[rows].tolist()} (rows {rows.tolist()})"
+
+
+def check_intensity_bins(intensity_bins: Any) -> int:
+    """`intensity_bins` as an int; a `ValueError` unless it is an integer of at least 2."""
+    if isinstance(intensity_bins, bool) or not isinstance(intensity_bins, (int, np.integer)):
+        raise ValueError(f"intensity_bins must be an integer, got {intensity_bins!r}")
+    if intensity_bins < 2:
+        raise ValueError(
+            f"intensity_bins must be at least 2 (both ends of the range), got {intensity_bins}"
+        )
+    return int(intensity_bins)
+
+
+def intensity_levels(intensity_bins: int) -> np.ndarray:
+    """The intensity each of `intensity_bins` bins stands for: evenly spaced over [0.1, 1.0]."""
+    return np.linspace(INTENSITY_LOW, INTENSITY_HIGH, check_intensity_bins(intensity_bins))
+
+
+def decode_box(actions: Any) -> tuple[np.ndarray, np.ndarray]:
+    """`(treatment (n,) int64, intensity (n,) float64)` of a batch of `BoxActionWrapper`
+    actions `(n, N_TREATMENTS + 1)`: the argmax of entries 0-4 (a tie to the lower index) and
+    entry 5 mapped linearly from [-1, 1] onto [0.1, 1.0]. Both ends, -1 and 1 exactly, are in
+    range; anything outside, NaN or inf raises a `ValueError` (nothing is clipped)."""
+    array = _batch(actions, N_TREATMENTS + 1, "f").astype(np.float64)
+    bad = ~np.isfinite(array).all(axis=1)
+    if bad.any():
+        raise ValueError(f"action must be finite, got {_show(array, bad)}")
+    bad = (array < -1.0).any(axis=1) | (array > 1.0).any(axis=1)
+    if bad.any():
+        raise ValueError(f"action outside [-1, 1]: {_show(array, bad)}")
+    treatment = np.argmax(array[:, :N_TREATMENTS], axis=1).astype(np.int64)
+    intensity = INTENSITY_LOW + (array[:, N_TREATMENTS] + 1.0) / 2.0 * _INTENSITY_SPAN
+    # only against float rounding: the entry has been checked to lie in [-1, 1]
+    return treatment, np.clip(intensity, INTENSITY_LOW, INTENSITY_HIGH)
+
+
+def decode_multidiscrete(actions: Any, intensity_bins: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """`(treatment (n,) int64, intensity (n,) float64)` of a batch of
+    `MultiDiscreteActionWrapper` actions `(n, 2)`, `[treatment, bin]` each, bin k standing for
+    `intensity_levels(intensity_bins)[k]`; an index out of range raises a `ValueError`."""
+    levels = intensity_levels(intensity_bins)
+    array = _batch(actions, 2, "i").astype(np.int64)
+    treatment, level = array[:, 0], array[:, 1]
+    bad = (treatment < 0) | (treatment >= N_TREATMENTS)
+    if bad.any():
+        raise ValueError(f"treatment out of range 0..{N_TREATMENTS - 1}: {_show(treatment, bad)}")
+    bad = (level < 0) | (level >= len(levels))
+    if bad.any():
+        raise ValueError(f"intensity bin out of range 0..{len(levels) - 1}: {_show(level, bad)}")
+    return treatment, levels[level]
+
+
 class BoxActionWrapper(_HybridActionWrapper, gym.utils.RecordConstructorArgs):
     """The hybrid action as `Box(-1, 1, (N_TREATMENTS + 1,), float32)`, symmetric as
     Stable-Baselines3 recommends: entries 0-4 score the treatments (the highest is given; a tie
@@ -101,14 +172,9 @@ class BoxActionWrapper(_HybridActionWrapper, gym.utils.RecordConstructorArgs):
 
     def action(self, act: Any) -> dict[str, Any] | tuple[Any, Any]:
         """The environment's action for flat `act`; a `ValueError` names what is wrong."""
-        array = _flat(act, (N_TREATMENTS + 1,), "f").astype(np.float64)
-        if not np.all(np.isfinite(array)):
-            raise ValueError(f"action must be finite, got {array.tolist()}")
-        if array.min() < -1.0 or array.max() > 1.0:
-            raise ValueError(f"action outside [-1, 1]: {array.tolist()}")
-        treatment = int(np.argmax(array[:N_TREATMENTS]))
-        intensity = INTENSITY_LOW + (array[N_TREATMENTS] + 1.0) / 2.0 * _INTENSITY_SPAN
-        return self._hybrid(treatment, intensity)
+        array = _flat(act, (N_TREATMENTS + 1,), "f")
+        treatment, intensity = decode_box(array[None])
+        return self._hybrid(int(treatment[0]), float(intensity[0]))
 
     def reverse_action(self, action: Any) -> np.ndarray:
         """A flat action that `action()` maps back to the environment's `action`: +1 for the
@@ -134,28 +200,20 @@ class MultiDiscreteActionWrapper(_HybridActionWrapper, gym.utils.RecordConstruct
     """
 
     def __init__(self, env: gym.Env, intensity_bins: int = 10) -> None:
-        if isinstance(intensity_bins, bool) or not isinstance(intensity_bins, (int, np.integer)):
-            raise ValueError(f"intensity_bins must be an integer, got {intensity_bins!r}")
-        if intensity_bins < 2:
-            raise ValueError(
-                f"intensity_bins must be at least 2 (both ends of the range), got {intensity_bins}"
-            )
+        check_intensity_bins(intensity_bins)
         gym.utils.RecordConstructorArgs.__init__(self, intensity_bins=intensity_bins)
         _HybridActionWrapper.__init__(self, env)
         self.intensity_bins = int(intensity_bins)
-        self.intensities = np.linspace(INTENSITY_LOW, INTENSITY_HIGH, self.intensity_bins)
+        self.intensities = intensity_levels(self.intensity_bins)
         self.intensity_step = _INTENSITY_SPAN / (self.intensity_bins - 1)
         self.action_space = spaces.MultiDiscrete([N_TREATMENTS, self.intensity_bins])
 
     def action(self, act: Any) -> dict[str, Any] | tuple[Any, Any]:
         """The environment's action for `[treatment, bin]`; a `ValueError` names what is
         wrong."""
-        treatment, level = _flat(act, (2,), "i").tolist()
-        if not 0 <= treatment < N_TREATMENTS:
-            raise ValueError(f"treatment out of range 0..{N_TREATMENTS - 1}: {treatment}")
-        if not 0 <= level < self.intensity_bins:
-            raise ValueError(f"intensity bin out of range 0..{self.intensity_bins - 1}: {level}")
-        return self._hybrid(treatment, self.intensities[level])
+        array = _flat(act, (2,), "i")
+        treatment, intensity = decode_multidiscrete(array[None], self.intensity_bins)
+        return self._hybrid(int(treatment[0]), float(intensity[0]))
 
     def reverse_action(self, action: Any) -> np.ndarray:
         """`[treatment, bin]` of the environment's `action`, with the bin nearest its

@@ -12,9 +12,7 @@ README = (ROOT / "README.md").read_text()
 
 def test_two_commands_come_first_and_ci_runs_the_second():
     commands = re.findall(r"```bash\n(.+?)\n```", README)
-    assert commands[0].startswith("pip install") and commands[0].endswith(
-        "mano data inspect ../shared/data"
-    )
+    assert commands[0].startswith("pip install") and commands[0].endswith("mano demo")
     assert commands[1].startswith("pip install") and "[test]" in commands[1]
     extracted = subprocess.run(
         ["grep", "-m1", r"^pip install .*\[test\]", "README.md"],

@@ -1,0 +1,249 @@
+"""The agent benchmark: every agent x several seeds at one environment-step budget, evaluated
+on the held-out cohort under both dynamics, aggregated with rliable.
+
+    python -m benchmarks.agents [--timesteps 100000] [--seeds 5]
+
+Learning agents (hybrid PPO; SB3 PPO and A2C on the MultiDiscrete and Box encodings; SB3 SAC on
+Box) train once per seed on the train cohort with world-model dynamics; the clinical
+heuristics need no training. Every policy then treats each enrolled held-out patient once
+(`agents.evaluation`) under the world model and under the reference simulator, with the seed as
+the evaluation seed. A run's score is its mean return; across runs, rliable gives the
+interquartile mean with 95% stratified-bootstrap confidence intervals and the probability of
+improvement of each agent over stepped care. Learning curves come from the runs' TensorBoard
+`charts/episodic_return`.
+
+Writes `benchmarks/results/agents.{json,md,png}`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from rliable import library as rly
+from rliable import metrics as rly_metrics
+
+from agents.catalog import load_agent
+from agents.evaluation import evaluate_policy
+from agents.heuristics import HEURISTIC_NAMES, make_heuristic
+from agents.hybrid_ppo import HybridPPOConfig, HybridPPOPolicy, train
+from agents.sb3_baselines import SB3Config, SB3Policy, train_sb3
+from benchmarks.publish import RESULTS, write_results
+from mano_gym.episodes import DYNAMICS
+
+LEARNERS = {  # name: (algorithm, encoding); hybrid PPO has neither
+    "hybrid-ppo": (None, None),
+    "sb3-ppo-multidiscrete": ("sb3-ppo", "multidiscrete"),
+    "sb3-ppo-box": ("sb3-ppo", "box"),
+    "sb3-a2c-multidiscrete": ("sb3-a2c", "multidiscrete"),
+    "sb3-a2c-box": ("sb3-a2c", "box"),
+    "sb3-sac-box": ("sb3-sac", "box"),
+}
+REFERENCE_AGENT = "stepped-care"
+HYBRID_ENVS = 256  # patients per hybrid PPO rollout: enough iterations at small budgets
+
+
+def train_learner(name: str, timesteps: int, seed: int, run_dir: Path, reuse: bool):
+    """A trained policy of learner `name` and its training summary; with `reuse`, the policy
+    a finished earlier run left in `run_dir` (its `summary.json` marks it finished)."""
+    done = run_dir / "summary.json"
+    if reuse and done.is_file():
+        summary = json.loads(done.read_text())
+        if summary["timesteps"] == timesteps:
+            return load_agent(str(run_dir)), summary
+    policy, summary = _train(name, timesteps, seed, run_dir)
+    done.write_text(json.dumps(summary | {"timesteps": timesteps}))
+    return policy, summary
+
+
+def _train(name: str, timesteps: int, seed: int, run_dir: Path):
+    algorithm, encoding = LEARNERS[name]
+    if algorithm is None:
+        config = HybridPPOConfig(
+            total_timesteps=timesteps, seed=seed, num_envs=HYBRID_ENVS, num_minibatches=4
+        )
+        network, summary = train(config, run_dir, progress=False)
+        return HybridPPOPolicy(network), summary
+    config = SB3Config(algorithm=algorithm, encoding=encoding, total_timesteps=timesteps, seed=seed)
+    model, summary = train_sb3(config, run_dir, progress=False)
+    return SB3Policy(model, encoding), summary
+
+
+def learning_curve(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, mean episodic return) logged under `charts/episodic_return` in a run."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    steps, values = [], []
+    for events in sorted(run_dir.rglob("events.out.tfevents.*")):
+        accumulator = EventAccumulator(str(events))
+        accumulator.Reload()
+        if "charts/episodic_return" in accumulator.Tags()["scalars"]:
+            for event in accumulator.Scalars("charts/episodic_return"):
+                steps.append(event.step)
+                values.append(event.value)
+    order = np.argsort(steps)
+    return np.array(steps)[order], np.array(values)[order]
+
+
+def aggregate(scores: dict[str, np.ndarray], seed: int) -> dict[str, float]:
+    """IQM with 95% CIs per agent, and the probability of improvement over stepped care."""
+    np.random.seed(seed)  # rliable's bootstrap draws from NumPy's global generator
+    matrices = {name: values[:, None] for name, values in scores.items()}
+    iqm, ci = rly.get_interval_estimates(
+        matrices, lambda x: np.array([rly_metrics.aggregate_iqm(x)]), reps=2000
+    )
+    pairs = {
+        name: (matrices[name], matrices[REFERENCE_AGENT])
+        for name in matrices
+        if name != REFERENCE_AGENT
+    }
+    poi, poi_ci = rly.get_interval_estimates(
+        pairs, lambda x, y: np.array([rly_metrics.probability_of_improvement(x, y)]), reps=2000
+    )
+    out: dict[str, float] = {}
+    for name in matrices:
+        out[f"{name}.iqm"] = float(iqm[name][0])
+        out[f"{name}.iqm_low"], out[f"{name}.iqm_high"] = (float(v) for v in ci[name][:, 0])
+        if name in poi:
+            out[f"{name}.poi_vs_stepped_care"] = float(poi[name][0])
+            low, high = poi_ci[name][:, 0]
+            out[f"{name}.poi_low"], out[f"{name}.poi_high"] = float(low), float(high)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--timesteps", type=int, default=100_000, help="per learning run")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--runs", type=Path, default=Path("runs/benchmark"), help="run folders")
+    parser.add_argument("--learners", nargs="*", default=list(LEARNERS), choices=list(LEARNERS))
+    parser.add_argument(
+        "--reuse", action="store_true", help="take finished runs from --runs instead of retraining"
+    )
+    parser.add_argument(
+        "--train-only", action="store_true", help="train (e.g. a share of --learners) and stop"
+    )
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    started = time.perf_counter()
+    seeds = range(args.seeds)
+    scores = {dynamics: {} for dynamics in DYNAMICS}  # dynamics -> agent -> (seeds,) returns
+    extra: dict[str, float] = {}
+    policies = {name: [make_heuristic(name)] * args.seeds for name in HEURISTIC_NAMES}
+    training_seconds = {}
+    for name in args.learners:
+        policies[name] = []
+        training_seconds[name] = 0.0
+        for seed in seeds:
+            run_dir = args.runs / f"{name}-seed{seed}"
+            policy, summary = train_learner(name, args.timesteps, seed, run_dir, args.reuse)
+            policies[name].append(policy)
+            training_seconds[name] += summary["seconds"]
+            print(f"{name} seed {seed}: {summary['seconds']:.0f} s", flush=True)
+    if args.train_only:
+        return
+    for name, runs in policies.items():
+        for dynamics in DYNAMICS:
+            results = [
+                evaluate_policy(p, "eval", dynamics, seed=s)
+                for s, p in zip(seeds, runs, strict=True)
+            ]
+            scores[dynamics][name] = np.array([r["mean_return"] for r in results])
+            for key in ("cure_rate", "true_cure_rate", "mean_intensity", "safety_events"):
+                if key in results[0]:
+                    extra[f"{dynamics}.{name}.{key}"] = float(np.mean([r[key] for r in results]))
+    metrics: dict[str, float | str] = {
+        "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores, 1 torch thread",
+        "timesteps": args.timesteps,
+        "seeds": args.seeds,
+    }
+    for dynamics in DYNAMICS:
+        for key, value in aggregate(scores[dynamics], seed=0).items():
+            metrics[f"{dynamics}.{key}"] = value
+        for name, values in scores[dynamics].items():
+            metrics[f"{dynamics}.{name}.mean_return"] = float(values.mean())
+    metrics.update(extra)
+    metrics.update({f"training_seconds.{k}": v for k, v in training_seconds.items()})
+    metrics["benchmark_seconds"] = time.perf_counter() - started
+    plot_curves(args.runs, args.learners, args.seeds, RESULTS / "agents.png")
+    write_results("agents", metrics, markdown(metrics, list(policies)))
+
+
+def plot_curves(runs: Path, learners: list[str], seeds: int, out: Path) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 4), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    for name in learners:
+        curves = [learning_curve(runs / f"{name}-seed{seed}") for seed in range(seeds)]
+        curves = [c for c in curves if len(c[0])]
+        if not curves:
+            continue
+        grid = np.linspace(0, min(c[0].max() for c in curves), 50)
+        values = np.array([np.interp(grid, *c) for c in curves])
+        ax.plot(grid, values.mean(axis=0), label=name)
+        ax.fill_between(grid, values.min(axis=0), values.max(axis=0), alpha=0.15)
+    ax.set(
+        xlabel="environment steps (patient-weeks)",
+        ylabel="episodic return (training, world model)",
+        title="Learning curves: mean and range over seeds",
+    )
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out)
+
+
+def markdown(m: dict, agents: list[str]) -> str:
+    lines = [
+        f"{m['machine']}; {m['seeds']} seeds per agent, {m['timesteps']:,} environment steps per"
+        " learning run (trained on the train cohort under the world model); evaluated on the"
+        " held-out cohort, every enrolled patient once per run. Training time per run: "
+        + ", ".join(
+            f"{name} {m[key] / m['seeds']:.0f} s"
+            for key in m
+            if key.startswith("training_seconds.")
+            for name in [key.removeprefix("training_seconds.")]
+        )
+        + ".",
+        "",
+    ]
+    for dynamics in DYNAMICS:
+        lines += [
+            f"Under {dynamics.replace('_', ' ')} dynamics:",
+            "",
+            "| agent | IQM return [95% CI] | P(improvement over stepped care) [95% CI] | cure rate"
+            + (" | true cure rate" if dynamics == "reference" else "")
+            + " |",
+            "|---|---|---|---:" + ("|---:" if dynamics == "reference" else "") + "|",
+        ]
+        order = sorted(agents, key=lambda a: -m[f"{dynamics}.{a}.iqm"])
+        for agent in order:
+            k = f"{dynamics}.{agent}"
+            poi = (
+                f"{m[f'{k}.poi_vs_stepped_care']:.2f} [{m[f'{k}.poi_low']:.2f},"
+                f" {m[f'{k}.poi_high']:.2f}]"
+                if agent != REFERENCE_AGENT
+                else "-"
+            )
+            row = (
+                f"| {agent} | {m[f'{k}.iqm']:+.3f} [{m[f'{k}.iqm_low']:+.3f},"
+                f" {m[f'{k}.iqm_high']:+.3f}] | {poi} | {m[f'{k}.cure_rate']:.3f}"
+            )
+            if dynamics == "reference":
+                row += f" | {m[f'{dynamics}.{agent}.true_cure_rate']:.3f}"
+            lines.append(row + " |")
+        lines.append("")
+    lines.append("![learning curves](benchmarks/results/agents.png)")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # SubprocVecEnv-safe
+    main()
