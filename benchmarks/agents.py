@@ -221,8 +221,8 @@ def markdown(m: dict, agents: list[str]) -> str:
             "",
             "| agent | IQM return [95% CI] | P(improvement over stepped care) [95% CI] | cure rate"
             + (" | true cure rate" if dynamics == "reference" else "")
-            + " |",
-            "|---|---|---|---:" + ("|---:" if dynamics == "reference" else "") + "|",
+            + " | mean intensity |",
+            "|---|---|---|---:" + ("|---:" if dynamics == "reference" else "") + "|---:|",
         ]
         order = sorted(agents, key=lambda a: -m[f"{dynamics}.{a}.iqm"])
         for agent in order:
@@ -238,8 +238,8 @@ def markdown(m: dict, agents: list[str]) -> str:
                 f" {m[f'{k}.iqm_high']:+.3f}] | {poi} | {m[f'{k}.cure_rate']:.3f}"
             )
             if dynamics == "reference":
-                row += f" | {m[f'{dynamics}.{agent}.true_cure_rate']:.3f}"
-            lines.append(row + " |")
+                row += f" | {m[f'{k}.true_cure_rate']:.3f}"
+            lines.append(row + f" | {m[f'{k}.mean_intensity']:.2f} |")
         lines.append("")
     lines.append("![learning curves](benchmarks/results/agents.png)")
     return "\n".join(lines) + "\n"

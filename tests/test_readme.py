@@ -45,6 +45,13 @@ def test_generator_tables_are_the_latest_benchmark_output():
     assert (ROOT / "benchmarks" / "results" / "generators.md").read_text() in README
 
 
-def test_reference_predictor_world_model_and_speed_tables_are_the_latest_benchmark_output():
-    for name in ("reference.md", "predictor.md", "world_model.md", "env_throughput.md"):
+def test_later_benchmark_tables_are_the_latest_output():
+    for name in (
+        "reference.md",
+        "predictor.md",
+        "world_model.md",
+        "env_throughput.md",
+        "training_throughput.md",
+        "agents.md",
+    ):
         assert (ROOT / "benchmarks" / "results" / name).read_text() in README
