@@ -90,9 +90,11 @@ class HybridPPOPolicy:
         with torch.no_grad():
             if self.deterministic:
                 treatment, intensity = self.network.greedy(x)
-            else:
-                torch.manual_seed(int(rng.integers(2**62)))
-                treatment, u, *_ = self.network.act(x)
+            else:  # torch's samplers take no generator: seed a forked global one from `rng`
+                devices = [self.device] if self.device.type == "cuda" else []
+                with torch.random.fork_rng(devices=devices):
+                    torch.manual_seed(int(rng.integers(2**62)))
+                    treatment, u, *_ = self.network.act(x)
                 intensity = to_intensity(u)
         return treatment.cpu().numpy(), intensity.cpu().numpy().astype(np.float64)
 

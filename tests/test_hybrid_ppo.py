@@ -118,3 +118,19 @@ def test_resume_without_a_checkpoint_and_a_corrupt_checkpoint_are_refused(tmp_pa
     torch.save({"format": "other"}, bad)
     with pytest.raises(ValueError, match=FORMAT):
         load_policy(bad)
+
+
+def test_sampled_actions_follow_the_callers_generator_and_leave_torch_alone(trained):
+    network = trained[0]
+    policy = HybridPPOPolicy(network, deterministic=False)
+    env = ManoPatientVectorEnv(16)
+    obs, _ = env.reset(seed=0)
+    torch.manual_seed(5)
+    expected_next = torch.rand(1)
+    torch.manual_seed(5)
+    first = policy.act(obs, np.random.default_rng(7))
+    assert torch.equal(torch.rand(1), expected_next)  # the global generator did not move
+    again = policy.act(obs, np.random.default_rng(7))
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert np.all((first[1] >= INTENSITY_LOW) & (first[1] <= INTENSITY_HIGH))
