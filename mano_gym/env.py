@@ -86,10 +86,7 @@ def parse_action(action: Any, form: str) -> tuple[int, float]:
         raise ValueError(f"treatment must be one integer, got shape {treatment.shape}")
     if intensity.shape not in ((1,), ()):
         raise ValueError(f"intensity must have shape (1,), got shape {intensity.shape}")
-    if intensity.dtype.kind not in "fiu":
-        raise ValueError(f"intensity must be a number, got dtype {intensity.dtype}")
-    treatment, intensity = treatment.reshape(1), intensity.reshape(1).astype(np.float64)
-    check_actions(treatment, intensity, 1)
+    treatment, intensity = check_actions(treatment.reshape(1), intensity.reshape(1), 1)
     return int(treatment[0]), float(intensity[0])
 
 

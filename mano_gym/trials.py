@@ -30,6 +30,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from generators.files import atomic_write
 from generators.signals import N_SIGNALS, SIGNAL_NAMES, WINDOW_DAYS
@@ -87,6 +88,12 @@ class Trials:
     @property
     def weeks(self) -> int:
         return self.treatment.shape[1]
+
+    def tensors(self, device: str | torch.device) -> dict[str, torch.Tensor]:
+        """The world model's inputs and targets (static, baseline, signals, exposure,
+        treatment, intensity) as tensors on `device`."""
+        names = ("static", "baseline", "signals", "exposure", "treatment", "intensity")
+        return {name: torch.as_tensor(getattr(self, name), device=device) for name in names}
 
     def subset(self, index: np.ndarray) -> Trials:
         arrays = {f.name: getattr(self, f.name) for f in fields(self)}

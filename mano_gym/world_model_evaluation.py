@@ -29,17 +29,12 @@ from mano_gym.world_model import WorldModel
 _Z90 = 1.6448536269514722  # the standard normal's 95th percentile
 
 
-def _inputs(trials: Trials, device: torch.device) -> dict[str, torch.Tensor]:
-    names = ("static", "baseline", "signals", "exposure", "treatment", "intensity")
-    return {name: torch.as_tensor(getattr(trials, name), device=device) for name in names}
-
-
 def one_week_fidelity(model: WorldModel, trials: Trials, seed: int = 0) -> dict[str, float]:
     """MAE, noise floor, their ratios and 90% coverage per signal, over every treated week of
     `trials` (made with `redraw=True`), each predicted from the true weeks before."""
     if trials.redrawn.shape[1] != trials.weeks:
         raise ValueError("one-week fidelity needs trials made with redraw=True")
-    x = _inputs(trials, model.device)
+    x = trials.tensors(model.device)
     generator = torch.Generator(model.device).manual_seed(seed)
     errors, sampled_errors, inside = [], [], []
     belief = model.initial_belief(len(trials))
@@ -78,7 +73,7 @@ def one_week_fidelity(model: WorldModel, trials: Trials, seed: int = 0) -> dict[
 def rollout_drift(model: WorldModel, trials: Trials, seed: int = 0) -> dict[str, float]:
     """Cohort-mean difference per signal after `trials.weeks` weeks of the world model fed its
     own samples, under the trials' own actions, against the reference's weeks."""
-    x = _inputs(trials, model.device)
+    x = trials.tensors(model.device)
     generator = torch.Generator(model.device).manual_seed(seed)
     last = x["signals"][:, 0]
     belief = model.initial_belief(len(trials))

@@ -48,11 +48,6 @@ class WorldModelConfig:
             raise ValueError("validation_fraction must lie in (0, 1)")
 
 
-def _tensors(trials: Trials, device: str) -> dict[str, torch.Tensor]:
-    names = ("static", "baseline", "signals", "exposure", "treatment", "intensity")
-    return {name: torch.as_tensor(getattr(trials, name), device=device) for name in names}
-
-
 def rollout_nll(
     network: WorldModelNetwork,
     batch: dict[str, torch.Tensor],
@@ -104,8 +99,8 @@ def train_world_model(
     people = np.unique(trials.patient)
     held_out = rng.choice(people, max(1, int(len(people) * config.validation_fraction)), False)
     is_val = np.isin(trials.patient, held_out)
-    train = _tensors(trials.subset(np.flatnonzero(~is_val)), config.device)
-    val = _tensors(trials.subset(np.flatnonzero(is_val)), config.device)
+    train = trials.subset(np.flatnonzero(~is_val)).tensors(config.device)
+    val = trials.subset(np.flatnonzero(is_val)).tensors(config.device)
 
     network = WorldModelNetwork(trials.static.shape[1], config.hidden).to(config.device)
     network.set_input_scaling(train["static"], train["signals"])
