@@ -2,7 +2,8 @@
 
 `classification_metrics` gives accuracy, macro-F1, per-class F1 / recall / precision, the
 top-label expected calibration error and the confusion matrix (rows = true class), for any
-model that outputs `(n, 3)` probabilities in `RISK_CLASSES` order.
+model that outputs `(n, 3)` probabilities in `RISK_CLASSES` order (and, optionally, its own
+class decisions).
 """
 
 from __future__ import annotations
@@ -55,11 +56,19 @@ def expected_calibration_error(labels: np.ndarray, proba: np.ndarray, bins: int 
     return float(ece)
 
 
-def classification_metrics(labels: np.ndarray, proba: np.ndarray) -> dict[str, float | list]:
+def classification_metrics(
+    labels: np.ndarray, proba: np.ndarray, predicted: np.ndarray | None = None
+) -> dict[str, float | list]:
     """Accuracy, macro-F1, per-class F1 / recall / precision (`f1_high`, ...), ECE, the 3x3
-    confusion matrix (list of int lists, rows = true class) and n; 0 where undefined."""
+    confusion matrix (list of int lists, rows = true class) and n; 0 where undefined.
+
+    The classes scored are `predicted` (a model's decision rule) when given, else the argmax
+    of `proba`; ECE always reads the probabilities."""
     labels, proba = _check(labels, proba)
-    predicted = proba.argmax(axis=1)
+    if predicted is None:
+        predicted = proba.argmax(axis=1)
+    else:
+        predicted = check_labels(predicted, len(labels), name="predicted")
     precision, recall, f1, _ = precision_recall_fscore_support(
         labels, predicted, labels=_CLASSES, zero_division=0
     )

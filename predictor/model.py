@@ -2,13 +2,16 @@
 
 Probabilities are `softmax(logits / temperature + class_bias)`, with the temperature and the
 per-class bias fitted after training on the validation split (identity by default). The risk
-score that drives the environment's reward is `P(medium) * 0.5 + P(high)`, in [0, 1].
+score that drives the environment's reward is `P(medium) * 0.5 + P(high)`, in [0, 1]. The
+class `predict` calls comes from the decision rule of `predictor.decision`:
+`argmax(log p + decision_bias)` (plain argmax by default).
 
 Public API::
 
     model = train_predictor(static, signals, labels)           # predictor.training
     proba = model.predict_proba(static, signals)               # (n, 3) NumPy, float32
     proba = model.predict_proba_tensor(static_t, signals_t)    # tensors on model.device
+    label = model.predict(static, signals)                     # (n,) by the decision rule
     score = model.risk_score(static, signals)                  # (n,)
     model.save("predictor.pt"); model = RiskPredictor.load("predictor.pt")
 """
@@ -23,10 +26,11 @@ import torch
 
 from generators.files import atomic_write, read_torch_checkpoint
 from generators.signals import N_SIGNALS, WINDOW_DAYS
+from predictor.decision import decide
 from predictor.labels import RISK_CLASSES, check_signals
 from predictor.network import N_CLASSES, HybridLSTM
 
-FORMAT = "mano-predictor-1"
+FORMAT = "mano-predictor-2"
 MEDIUM_WEIGHT = 0.5  # the weight of P(medium) in the risk score
 _CHUNK = 8192  # rows per forward pass in `predict_proba`, bounds memory for large n
 _KEYS = ("state_dict", "config", "calibration", "static_dim", "static_names", "history")
@@ -77,11 +81,14 @@ class RiskPredictor:
         class_bias: Sequence[float] = (0.0, 0.0, 0.0),
         static_names: Sequence[str] | None = None,
         history: dict | None = None,
+        decision_bias: Sequence[float] = (0.0, 0.0, 0.0),
     ) -> None:
         if not temperature > 0:
             raise ValueError(f"temperature must be > 0, got {temperature}")
         if len(class_bias) != N_CLASSES:
             raise ValueError(f"class_bias needs {N_CLASSES} values, got {len(class_bias)}")
+        if len(decision_bias) != N_CLASSES or not np.isfinite(decision_bias).all():
+            raise ValueError(f"decision_bias needs {N_CLASSES} finite values, got {decision_bias}")
         if static_names is not None and len(static_names) != network.static_dim:
             raise ValueError(
                 f"static_names has {len(static_names)} names for {network.static_dim} features"
@@ -90,6 +97,7 @@ class RiskPredictor:
         self.network.requires_grad_(False)
         self.temperature = float(temperature)
         self.class_bias = torch.tensor([float(b) for b in class_bias], device=self.device)
+        self.decision_bias = np.array([float(b) for b in decision_bias])
         self.static_names = tuple(static_names) if static_names is not None else None
         self.history = history if history is not None else {}
 
@@ -153,8 +161,9 @@ class RiskPredictor:
         return torch.cat(chunks).numpy()
 
     def predict(self, static: np.ndarray, signals: np.ndarray) -> np.ndarray:
-        """Most probable class `(n,)` int64 (0 = low, 1 = medium, 2 = high)."""
-        return self.predict_proba(static, signals).argmax(axis=1).astype(np.int64)
+        """Class `(n,)` int64 (0 = low, 1 = medium, 2 = high) by the decision rule,
+        `argmax(log p + decision_bias)`."""
+        return decide(self.predict_proba(static, signals), self.decision_bias)
 
     def risk_score(self, static: np.ndarray, signals: np.ndarray) -> np.ndarray:
         """`P(medium) * 0.5 + P(high)` per week, `(n,)` float32 in [0, 1]."""
@@ -173,6 +182,7 @@ class RiskPredictor:
             "calibration": {
                 "temperature": self.temperature,
                 "class_bias": self.class_bias.cpu().tolist(),
+                "decision_bias": self.decision_bias.tolist(),
             },
             "static_dim": self.static_dim,
             "static_names": list(self.static_names) if self.static_names is not None else None,
@@ -197,6 +207,7 @@ class RiskPredictor:
                 network,
                 temperature=float(calibration["temperature"]),
                 class_bias=[float(b) for b in calibration["class_bias"]],
+                decision_bias=[float(b) for b in calibration["decision_bias"]],
                 static_names=payload["static_names"],
                 history=payload["history"],
             )

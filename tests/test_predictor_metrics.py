@@ -59,6 +59,18 @@ def test_metrics_by_hand():
     assert result["ece"] == pytest.approx(abs(5 / 7 - 0.8))
 
 
+def test_given_decisions_replace_the_argmax_but_not_the_calibration_error():
+    labels = np.array([0, 1, 2, 2])
+    proba = one_hot_ish([0, 1, 1, 0])
+    argmax = classification_metrics(labels, proba)
+    decided = classification_metrics(labels, proba, predicted=np.array([0, 1, 2, 2]))
+    assert argmax["recall_high"] == 0.0 and decided["recall_high"] == 1.0
+    assert decided["confusion"] == [[1, 0, 0], [0, 1, 0], [0, 0, 2]]
+    assert decided["ece"] == argmax["ece"]
+    with pytest.raises(ValueError, match="predicted must be integers"):
+        classification_metrics(labels, proba, predicted=np.array([0.0, 1.0, 2.0, 2.0]))
+
+
 def test_metrics_of_a_class_never_predicted_are_zero():
     result = classification_metrics(np.array([0, 1, 2]), one_hot_ish([0, 0, 0]))
     assert result["precision_high"] == 0.0

@@ -10,9 +10,10 @@ from threadpoolctl import threadpool_limits
 
 from generators.signals import to_support
 from predictor.baselines import fit_baseline, summary_feature_names, summary_features
+from predictor.decision import decide
 from predictor.labels import rule_labels
 from predictor.model import RiskPredictor, risk_score_from_proba
-from predictor.training import PredictorConfig, class_weights, train_predictor
+from predictor.training import PredictorConfig, class_weights, train_predictor, validation_split
 
 SMALL = PredictorConfig(epochs=20, batch_size=64)
 N_TRAIN = 1500
@@ -101,13 +102,45 @@ def test_same_seed_same_predictions_and_global_rng_kept(model, train, held_out):
     )
 
 
+def test_decision_rule_is_fitted_for_high_recall_on_validation(model, held_out):
+    decided = model.history["validation_decided"]
+    assert decided["recall_high"] >= SMALL.high_recall
+    proba = model.predict_proba(*held_out[:2])
+    np.testing.assert_array_equal(model.predict(*held_out[:2]), decide(proba, model.decision_bias))
+
+
 def test_no_calibration_is_identity_and_logs_to_tensorboard(train, tmp_path: Path):
-    config = PredictorConfig(epochs=2, calibration="none", class_weighting="sqrt")
-    model = train_predictor(*train, config, logdir=tmp_path, progress=False)
+    config = PredictorConfig(
+        epochs=2, calibration="none", class_weighting="sqrt", decision="argmax"
+    )
+    patients = np.arange(len(train[0])) // 3  # three weeks each, kept together
+    model = train_predictor(*train, config, logdir=tmp_path, progress=False, groups=patients)
+    assert model.history["n_validation"] % 3 == 0
     assert model.temperature == 1.0
     assert model.class_bias.tolist() == [0.0, 0.0, 0.0]
+    assert model.decision_bias.tolist() == [0.0, 0.0, 0.0]
+    proba = model.predict_proba(*train[:2])
+    np.testing.assert_array_equal(model.predict(*train[:2]), proba.argmax(axis=1))
     assert model.history["epochs_run"] == 2
     assert list(tmp_path.glob("events.out.tfevents.*"))
+
+
+def test_grouped_validation_split_keeps_each_patient_on_one_side():
+    rng = np.random.default_rng(0)
+    groups = np.repeat(np.arange(200), 13)
+    labels = rng.integers(0, 3, len(groups))
+    train_rows, val_rows = validation_split(labels, 0.2, seed=0, groups=groups)
+    assert len(train_rows) + len(val_rows) == len(labels)
+    assert not set(groups[train_rows]) & set(groups[val_rows])
+    assert len(val_rows) / len(labels) == pytest.approx(0.2, abs=0.03)
+    for c in range(3):  # stratified: each class keeps its share
+        assert (labels[val_rows] == c).mean() == pytest.approx((labels == c).mean(), abs=0.03)
+    again = validation_split(labels, 0.2, seed=0, groups=groups)
+    np.testing.assert_array_equal(val_rows, again[1])
+    with pytest.raises(ValueError, match="one entry per week"):
+        validation_split(labels, 0.2, seed=0, groups=groups[:-1])
+    with pytest.raises(ValueError, match="at least 5 groups"):
+        validation_split(labels[:26], 0.2, seed=0, groups=groups[:26])
 
 
 def test_class_weights_follow_inverse_frequency():
@@ -143,6 +176,8 @@ def test_save_load_round_trip(model, held_out, tmp_path: Path):
     np.testing.assert_array_equal(
         loaded.predict_proba(*held_out[:2]), model.predict_proba(*held_out[:2])
     )
+    np.testing.assert_array_equal(loaded.decision_bias, model.decision_bias)
+    np.testing.assert_array_equal(loaded.predict(*held_out[:2]), model.predict(*held_out[:2]))
     assert loaded.static_names == ("a", "b", "c", "d")
     assert loaded.config == model.config
     assert loaded.history == model.history
@@ -164,6 +199,16 @@ def test_corrupt_checkpoints_raise_value_error(model, tmp_path: Path):
     torch.save(payload, tmp_path / "partial.pt")
     with pytest.raises(ValueError, match="partial.pt.*lacks state_dict"):
         RiskPredictor.load(tmp_path / "partial.pt")
+    payload = torch.load(path, weights_only=True)
+    payload["format"] = "mano-predictor-1"  # written before the decision rule existed
+    torch.save(payload, tmp_path / "old.pt")
+    with pytest.raises(ValueError, match="old.pt.*not a 'mano-predictor-2'.*'mano-predictor-1'"):
+        RiskPredictor.load(tmp_path / "old.pt")
+    payload = torch.load(path, weights_only=True)
+    payload["calibration"]["decision_bias"] = [0.0, float("nan"), 1.0]
+    torch.save(payload, tmp_path / "nan.pt")
+    with pytest.raises(ValueError, match="nan.pt.*decision_bias needs 3 finite values"):
+        RiskPredictor.load(tmp_path / "nan.pt")
     payload = torch.load(path, weights_only=True)
     payload["config"]["lstm_hidden"] = 7
     torch.save(payload, tmp_path / "mismatch.pt")
@@ -208,6 +253,8 @@ def test_training_needs_every_class(train):
         ({"class_weighting": "inverse"}, "balanced, sqrt, none"),
         ({"calibration": "platt"}, "temperature_bias, temperature, none"),
         ({"validation_fraction": 1.0}, r"in \(0, 1\)"),
+        ({"decision": "max"}, "high_recall, argmax"),
+        ({"high_recall": 1.5}, r"high_recall must be in \[0, 1\]"),
         ({"epochs": 0}, "epochs must be >= 1"),
     ],
 )
