@@ -43,6 +43,7 @@ from mano_gym.generator_artifacts import (
     shipped_split,
 )
 from predictor.baselines import fit_baseline
+from predictor.decision import decide
 from predictor.labels import rule_labels
 from predictor.metrics import classification_metrics
 from predictor.model import RiskPredictor
@@ -63,9 +64,18 @@ class CohortConfig:
     weeks: int = 12  # treated weeks per patient after the first observed week
 
 
+# The predictor learns from 4x the environment's train cohort (simulated weeks are free):
+# measured on the held-out cohort, latent macro-F1 rose from 0.783 (4,096 patients) to 0.809
+# (16,384) and 0.819 (32,768, at 2.4x the training time); gradient boosting only from 0.801
+# to 0.810 (16,384).
+PREDICTOR_TRAIN_PATIENTS = 16_384
+
+
 @dataclass
 class PredictorTrainingConfig:
-    cohort: CohortConfig = field(default_factory=CohortConfig)
+    cohort: CohortConfig = field(
+        default_factory=lambda: CohortConfig(train_patients=PREDICTOR_TRAIN_PATIENTS)
+    )
     predictor: PredictorConfig = field(default_factory=PredictorConfig)
 
 
@@ -106,16 +116,23 @@ def evaluate_predictors(
     seed: int = 0,
 ) -> dict[str, float]:
     """`{model}.{labels}.{metric}` for the LSTMs (`models`: labels kind -> predictor) and the
-    baselines on the held-out weeks; with real `data`, also `lstm.rule.real.{metric}`."""
+    baselines on the held-out weeks; with real `data`, also `lstm.rule.real.{metric}`.
+
+    `lstm` scores the classes of the LSTM's decision rule, `lstm_argmax` the most probable
+    class, the baselines their most probable class."""
     metrics: dict[str, float] = {}
 
-    def add(prefix: str, labels: np.ndarray, proba: np.ndarray) -> None:
-        for name, value in classification_metrics(labels, proba).items():
+    def add(
+        prefix: str, labels: np.ndarray, proba: np.ndarray, predicted: np.ndarray | None = None
+    ) -> None:
+        for name, value in classification_metrics(labels, proba, predicted).items():
             metrics[f"{prefix}.{name}"] = value
 
     for kind, model in models.items():
         truth = labels_of(held_out, kind)
-        add(f"lstm.{kind}", truth, model.predict_proba(held_out.static, held_out.signals))
+        proba = model.predict_proba(held_out.static, held_out.signals)
+        add(f"lstm.{kind}", truth, proba, decide(proba, model.decision_bias))
+        add(f"lstm_argmax.{kind}", truth, proba)
         for baseline in BASELINES:
             fitted = fit_baseline(
                 baseline, train.static, train.signals, labels_of(train, kind), seed
@@ -128,7 +145,12 @@ def evaluate_predictors(
         static = held_out.static[
             np.random.default_rng(seed).integers(0, len(held_out.static), len(real))
         ]
-        add("lstm.rule.real", rule_labels(real), models[RULE].predict_proba(static, real))
+        add(
+            "lstm.rule.real",
+            rule_labels(real),
+            models[RULE].predict_proba(static, real),
+            models[RULE].predict(static, real),
+        )
     return metrics
 
 
@@ -168,6 +190,7 @@ def train_predictors(
             logdir=Path(logdir) / kind if logdir else None,
             progress=progress,
             static_names=STATIC_FEATURES,
+            groups=train.patient,
         )
         seconds[kind] = time.perf_counter() - start
     metrics = evaluate_predictors(models, train, held_out, data, config.predictor.seed)
