@@ -45,8 +45,8 @@ def fit_decision_bias(
 ) -> tuple[list[float], dict[str, float]]:
     """The bias `(0, b_medium, b_high)` from `BIAS_GRID` with the best macro-F1 on these
     weeks among those reaching recall (High) >= `high_recall`, and its validation figures
-    (`macro_f1`, `recall_high`). Ties go to the first on the grid (smallest biases first), so
-    the same inputs give the same rule. A `ValueError` if no bias on the grid reaches the
+    (`macro_f1`, `recall_high`). Ties go to the earlier grid point, so the same inputs give
+    the same rule. A `ValueError` if no bias on the grid reaches the
     target (a target of 1.0 with a High week given probability 0, for instance)."""
     proba = np.asarray(proba, dtype=np.float64)
     labels = check_labels(labels, len(proba))
