@@ -22,7 +22,7 @@ from agents.evaluation import evaluate_policy
 from generators.files import atomic_write
 from mano_gym.artifacts import ASSETS, code_version, record_artifact, verified_artifact
 from mano_gym.cli.generators import print_metrics
-from mano_gym.cli.overrides import apply_overrides
+from mano_gym.cli.overrides import add_overrides_option, apply_overrides
 from mano_gym.cli.threads import add_threads_option, limit_threads
 from mano_gym.episodes import DYNAMICS
 
@@ -48,12 +48,10 @@ def register(
     group.add_argument(
         "--encoding", choices=("multidiscrete", "box"), help="SB3 agents: the action encoding"
     )
-    group.add_argument(
-        "--set",
-        action="append",
-        default=[],
+    add_overrides_option(
+        group,
+        "override a setting of the agent's config, e.g. num_envs=512",
         metavar="FIELD=VALUE",
-        help="override a setting of the agent's config, e.g. num_envs=512",
     )
     group.add_argument(
         "--ship",

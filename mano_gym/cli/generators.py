@@ -12,7 +12,7 @@ from rich.table import Table
 
 from generators.signals import SIGNAL_NAMES
 from mano_gym.artifacts import ASSETS
-from mano_gym.cli.overrides import apply_overrides
+from mano_gym.cli.overrides import add_overrides_option, apply_overrides
 from mano_gym.cli.threads import add_threads_option, limit_threads
 from mano_gym.generator_artifacts import (
     GeneratorTrainingConfig,
@@ -37,12 +37,9 @@ def register(topics: dict[str, argparse._SubParsersAction]) -> None:
     train.add_argument("--device", help="torch device, e.g. cpu or cuda")
     train.add_argument("--logdir", type=Path, help="TensorBoard folder for the loss curves")
     add_threads_option(train)
-    train.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="SECTION.FIELD=VALUE",
-        help="override any setting, e.g. rhythms.hidden_dim=32 or profiles.batch_size=200 "
+    add_overrides_option(
+        train,
+        "override any setting, e.g. rhythms.hidden_dim=32 or profiles.batch_size=200 "
         "(sections: profiles, rhythms, split)",
     )
     train.set_defaults(run=run_train)

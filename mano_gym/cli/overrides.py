@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from typing import Any
+
+
+def add_overrides_option(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    help: str,
+    metavar: str = "SECTION.FIELD=VALUE",
+) -> None:
+    """`--set`, repeatable, collected in order for `apply_overrides`."""
+    parser.add_argument("--set", action="append", default=[], metavar=metavar, help=help)
 
 
 def apply_overrides(config: Any, assignments: list[str]) -> Any:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mano_gym.artifacts import ASSETS
 from mano_gym.cli.generators import DEFAULT_DATA, print_metrics
-from mano_gym.cli.overrides import apply_overrides
+from mano_gym.cli.overrides import add_overrides_option, apply_overrides
 from mano_gym.cli.threads import add_threads_option, limit_threads
 from mano_gym.predictor_artifacts import (
     PredictorTrainingConfig,
@@ -28,12 +28,9 @@ def register(topics: dict[str, argparse._SubParsersAction]) -> None:
     train.add_argument("--seed", type=int, help="seed of the predictors' training")
     train.add_argument("--device", help="torch device, e.g. cpu or cuda")
     train.add_argument("--logdir", type=Path, help="TensorBoard folder for the training curves")
-    train.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="SECTION.FIELD=VALUE",
-        help="override any setting, e.g. predictor.lstm_hidden=32 or cohort.train_patients=2048 "
+    add_overrides_option(
+        train,
+        "override any setting, e.g. predictor.lstm_hidden=32 or cohort.train_patients=2048 "
         "(sections: cohort, predictor)",
     )
     add_threads_option(train)

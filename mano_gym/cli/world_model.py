@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mano_gym.artifacts import ASSETS
 from mano_gym.cli.generators import print_metrics
-from mano_gym.cli.overrides import apply_overrides
+from mano_gym.cli.overrides import add_overrides_option, apply_overrides
 from mano_gym.cli.threads import add_threads_option, limit_threads
 from mano_gym.env_assets import load_cohort
 from mano_gym.trials import make_trials
@@ -44,12 +44,9 @@ def register(topics: dict[str, argparse._SubParsersAction]) -> None:
     train.add_argument("--epochs", type=int, help="training epochs")
     train.add_argument("--device", help="torch device, e.g. cpu or cuda")
     train.add_argument("--logdir", type=Path, help="TensorBoard folder for the training curves")
-    train.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="SECTION.FIELD=VALUE",
-        help="override any setting, e.g. world_model.hidden=64 or cohort.weeks=16 "
+    add_overrides_option(
+        train,
+        "override any setting, e.g. world_model.hidden=64 or cohort.weeks=16 "
         "(sections: cohort, world_model; replicas=N at the top level)",
     )
     add_threads_option(train)
