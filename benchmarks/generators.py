@@ -19,6 +19,7 @@ from pathlib import Path
 from benchmarks.publish import RESULTS, write_results
 from generators.evaluation.plots import plot_profiles, plot_rhythms
 from generators.evaluation.report import evaluate_generators
+from generators.evaluation.rhythms import DISCRIMINATOR_REPEATS
 from mano_gym.artifacts import ASSETS, read_manifest
 from mano_gym.generator_artifacts import FILES as GENERATOR_FILES
 from mano_gym.generator_artifacts import (
@@ -98,7 +99,8 @@ def markdown(metrics: dict, manifest: dict, machine: str) -> str:
         *_table(metrics, PROFILE_PRIVACY_ROWS, profile_privacy)[2:],
         "",
         "Rhythms: TimeGAN vs a Gaussian AR(1) per signal and a per-participant block bootstrap;",
-        "fidelity against the training windows unless the row says held-out people.",
+        "fidelity against the training windows unless the row says held-out people; each",
+        f"discriminative score is the mean of {DISCRIMINATOR_REPEATS} post-hoc classifiers.",
         "",
         *_table(metrics | real, RHYTHM_ROWS, rhythms),
         *_table(metrics, RHYTHM_PRIVACY_ROWS, rhythm_privacy)[2:],

@@ -24,11 +24,20 @@ Training runs in three phases, with the losses of the authors' reference code
    discriminator on real, supervised-fake and (weighted by gamma) unsupervised-fake latents,
    updated only while its loss exceeds `discriminator_threshold` (0.15).
 
+The trained weights are the average of the joint phase's weights every `average_every`
+iterations over its last `average_last` (stochastic weight averaging, Izmailov et al., UAI 2018;
+not in the reference code).
+
 Public API::
 
     model = TimeGAN(TimeGANConfig()).fit(windows)   # (N, days, 5) in real units
     synthetic = model.sample(1000, seed=0)          # (1000, days, 5), real units, on support
     model.save("timegan.pt"); model = TimeGAN.load("timegan.pt")
+
+`fit(windows, checkpoint=path)` writes the whole training state (weights, optimisers, RNG,
+position) to `path` atomically every `checkpoint_every` iterations and at the end of each
+phase; `fit(windows, checkpoint=path, resume=True)` continues a killed run from it and ends
+with the same weights as an uninterrupted run.
 
 `fit` logs TensorBoard scalars under `logdir` when given: `losses/embedding` (reconstruction
 RMSE, scaled units), `losses/supervised` (one-step-ahead RMSE in latent space, phases 2-3),
@@ -43,6 +52,7 @@ slower per step). Nothing global is set here; a caller training on a shared CPU 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -57,6 +67,19 @@ from generators.files import atomic_write, read_torch_checkpoint
 from generators.signals import N_SIGNALS, SIGNAL_NAMES, to_support
 
 FORMAT = "mano-timegan-1"
+CHECKPOINT_FORMAT = "mano-timegan-checkpoint-1"
+_CHECKPOINT_KEYS = (
+    "config",
+    "data_sha256",
+    "phase",
+    "iteration",
+    "step",
+    "state_dict",
+    "optimizers",
+    "rng",
+    "weight_sums",
+    "averaged",
+)
 NETWORKS = ("embedder", "recovery", "generator", "supervisor", "discriminator")
 _SCALE_EPS = 1e-7  # keeps a constant signal from dividing by zero, as in the reference code
 _SAMPLE_CHUNK = 4096  # sequences per forward pass in `sample`, bounds memory for large n
@@ -91,14 +114,23 @@ class TimeGANConfig:
     # check: on the shipped split it lowered the discriminative score from 0.26 to 0.13.
     discriminator_threshold: float = 1.0
     log_every: int = 10  # iterations between TensorBoard scalars and progress-bar updates
+    # Keep the average of the weights taken every `average_every` joint iterations over the last
+    # `average_last` (0: the last weights). The adversarial game never settles, so the weights
+    # of any one iteration swing from one snapshot to the next (held-out people discriminative
+    # score 0.32-0.41 every 500 iterations); on the shipped split averaging the last 2000
+    # brought it to 0.28 (training seeds 0 and 1; last weights: 0.33-0.34) at no time cost.
+    average_last: int = 2000
+    average_every: int = 500
 
     def __post_init__(self) -> None:
         for field in fields(self):
             value = getattr(self, field.name)
-            if field.type == "int" and field.name != "seed" and value < 1:
+            if field.type == "int" and field.name not in ("seed", "average_last") and value < 1:
                 raise ValueError(f"TimeGANConfig.{field.name} must be >= 1, got {value}")
         if self.num_layers < 2:
             raise ValueError(f"TimeGANConfig.num_layers must be >= 2, got {self.num_layers}")
+        if self.average_last < 0:
+            raise ValueError(f"TimeGANConfig.average_last must be >= 0, got {self.average_last}")
         if self.cell not in ("gru", "lstm"):
             raise ValueError(f"TimeGANConfig.cell must be 'gru' or 'lstm', got {self.cell!r}")
 
@@ -189,14 +221,26 @@ class TimeGAN:
     # ---------------------------------------------------------------- training
 
     def fit(
-        self, windows: np.ndarray, logdir: str | Path | None = None, progress: bool = True
+        self,
+        windows: np.ndarray,
+        logdir: str | Path | None = None,
+        progress: bool = True,
+        checkpoint: str | Path | None = None,
+        resume: bool = False,
+        checkpoint_every: int = 500,
     ) -> TimeGAN:
-        """Train from scratch on `windows` (N, days, 5) in real units, in `SIGNAL_NAMES` order.
+        """Train on `windows` (N, days, 5) in real units, in `SIGNAL_NAMES` order.
 
         Weights, batch order and noise all follow `config.seed`; torch's global RNG is left as
-        it was. Returns self.
+        it was. With `checkpoint`, the training state is saved there every `checkpoint_every`
+        iterations and at the end of each phase; `resume=True` continues from that file, which
+        must come from the same windows and config (the device may differ). Returns self.
         """
         data = _check_windows(windows)
+        if resume and checkpoint is None:
+            raise ValueError("resume=True needs the checkpoint to resume from")
+        if checkpoint_every < 1:
+            raise ValueError(f"checkpoint_every must be >= 1, got {checkpoint_every}")
         cfg = self.config
         self.days = data.shape[1]
         self.scaler_min = torch.from_numpy(data.min(axis=(0, 1)))
@@ -206,6 +250,12 @@ class TimeGAN:
         )
         self._nets = _build_networks(cfg)
         trainer = _Trainer(self._nets, torch.from_numpy(scaled).to(cfg.device), cfg, logdir)
+        if checkpoint is not None:
+            trainer.checkpoint = _Checkpoint(
+                Path(checkpoint), hashlib.sha256(data.tobytes()).hexdigest(), checkpoint_every
+            )
+            if resume:
+                trainer.restore()
         try:
             trainer.run(progress)
         finally:
@@ -283,6 +333,19 @@ class TimeGAN:
         return model
 
 
+@dataclass
+class _Checkpoint:
+    """Where and how often `_Trainer` saves its state, and the data it must resume on."""
+
+    path: Path
+    data_sha256: str
+    every: int
+
+
+def _resumable_config(config: dict) -> dict:
+    return {key: value for key, value in config.items() if key != "device"}
+
+
 class _Trainer:
     """The three training phases over scaled data already on the device."""
 
@@ -293,6 +356,12 @@ class _Trainer:
         self.batch = min(cfg.batch_size, len(data))
         self.rng = torch.Generator().manual_seed(cfg.seed)  # batch order and training noise
         self.step = 0  # global step across phases, for TensorBoard
+        self.weight_sums: dict[str, torch.Tensor] = {}  # joint-phase weights, see `_average`
+        self.averaged = 0  # number of weight sets in `weight_sums`
+        # the next iteration to run: `iteration` of phase `phase` (0 embedding ... 2 joint)
+        self.phase = self.iteration = 0
+        self.checkpoint: _Checkpoint | None = None
+        self.optimizer_states: dict[str, dict] = {}  # of the phase being resumed
         self.writer = None
         if logdir is not None:
             from torch.utils.tensorboard import SummaryWriter  # imports tensorboard: only if used
@@ -310,11 +379,25 @@ class _Trainer:
             ("supervised", cfg.supervised_iterations, self._supervised_step),
             ("joint", cfg.joint_iterations, self._joint_step),
         )
-        for name, iterations, step in phases:
+        for phase, (name, iterations, step) in enumerate(phases):
+            if phase < self.phase:
+                continue  # done before the checkpoint this run resumed from
             optimizers = self._optimizers(name)
-            bar = tqdm(range(iterations), desc=f"TimeGAN {name}", disable=not progress)
+            for key, state in self.optimizer_states.items():
+                optimizers[key].load_state_dict(state)
+            self.optimizer_states = {}
+            first = self.iteration
+            bar = tqdm(
+                range(first, iterations),
+                desc=f"TimeGAN {name}",
+                initial=first,
+                total=iterations,
+                disable=not progress,
+            )
             for i in bar:
                 losses = step(optimizers)
+                if name == "joint":
+                    self._average(remaining=iterations - 1 - i)
                 if i % cfg.log_every == 0 or i == iterations - 1:
                     values = {key: value.item() for key, value in losses.items()}
                     bar.set_postfix({key.split("/")[1]: f"{v:.4f}" for key, v in values.items()})
@@ -322,6 +405,67 @@ class _Trainer:
                         for key, value in values.items():
                             self.writer.add_scalar(key, value, self.step)
                 self.step += 1
+                self.iteration = i + 1
+                if self.checkpoint is not None and (
+                    self.iteration % self.checkpoint.every == 0 or self.iteration == iterations
+                ):
+                    self._save(optimizers)
+            self.phase, self.iteration = phase + 1, 0
+        self.nets.load_state_dict({k: v / self.averaged for k, v in self.weight_sums.items()})
+
+    def _save(self, optimizers: dict[str, torch.optim.Optimizer]) -> None:
+        """Write the state after the iteration just run, atomically."""
+        payload = {
+            "format": CHECKPOINT_FORMAT,
+            "config": asdict(self.cfg),
+            "data_sha256": self.checkpoint.data_sha256,
+            "phase": self.phase,
+            "iteration": self.iteration,
+            "step": self.step,
+            "state_dict": self.nets.state_dict(),
+            "optimizers": {key: opt.state_dict() for key, opt in optimizers.items()},
+            "rng": self.rng.get_state(),
+            "weight_sums": self.weight_sums,
+            "averaged": self.averaged,
+        }
+        with atomic_write(self.checkpoint.path) as file:
+            torch.save(payload, file)
+
+    def restore(self) -> None:
+        """Continue from `self.checkpoint`; `ValueError` if it was written for other windows or
+        another config, or is not a TimeGAN checkpoint."""
+        path = self.checkpoint.path
+        saved = read_torch_checkpoint(
+            path, CHECKPOINT_FORMAT, "TimeGAN checkpoint", _CHECKPOINT_KEYS, self.cfg.device
+        )
+        if saved["data_sha256"] != self.checkpoint.data_sha256:
+            raise ValueError(f"{path}: checkpoint of training on other windows; cannot resume")
+        ours, theirs = _resumable_config(asdict(self.cfg)), _resumable_config(saved["config"])
+        if ours != theirs:
+            changed = sorted(key for key in ours if ours[key] != theirs.get(key))
+            raise ValueError(
+                f"{path}: checkpoint of another TimeGAN config ({', '.join(changed)} differ); "
+                "cannot resume"
+            )
+        try:
+            self.nets.load_state_dict(saved["state_dict"])
+            self.rng.set_state(saved["rng"].cpu())
+        except (RuntimeError, TypeError) as error:
+            raise ValueError(f"{path}: malformed TimeGAN checkpoint ({error})") from None
+        self.phase, self.iteration, self.step = saved["phase"], saved["iteration"], saved["step"]
+        self.optimizer_states = saved["optimizers"]
+        self.weight_sums, self.averaged = saved["weight_sums"], saved["averaged"]
+
+    def _average(self, remaining: int) -> None:
+        """Add the weights to the running sum when `remaining` joint iterations are left and
+        that count is within `average_last` and a multiple of `average_every`."""
+        cfg = self.cfg
+        if remaining > cfg.average_last or remaining % cfg.average_every:
+            return
+        for key, value in self.nets.state_dict().items():
+            total = self.weight_sums.get(key)
+            self.weight_sums[key] = value.clone() if total is None else total + value
+        self.averaged += 1
 
     def _optimizers(self, phase: str) -> dict[str, torch.optim.Optimizer]:
         """Fresh Adam optimizers per phase, as the reference code has one solver per loss."""

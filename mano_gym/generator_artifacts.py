@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from generators.evaluation.report import evaluate_generators, evaluate_profiles, evaluate_windows
+from generators.evaluation.rhythms import DISCRIMINATOR_REPEATS
 from generators.profiles import ProfileGenerator, ProfileGeneratorConfig
 from generators.splits import GeneratorData, SplitConfig, data_files, load_generator_data
 from generators.timegan import TimeGAN, TimeGANConfig
@@ -37,6 +38,9 @@ class GeneratorTrainingConfig:
     profiles: ProfileGeneratorConfig = field(default_factory=ProfileGeneratorConfig)
     rhythms: TimeGANConfig = field(default_factory=TimeGANConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
+    # how the metrics recorded in the manifest are measured (as by `mano evaluate generators`)
+    evaluation_samples: int = EVALUATION_SAMPLES
+    discriminator_repeats: int = DISCRIMINATOR_REPEATS
 
 
 def load_profile_generator(
@@ -67,12 +71,17 @@ def shipped_split(data: str | Path) -> GeneratorData:
 
 
 def evaluate_shipped_generators(
-    data: str | Path, samples: int = EVALUATION_SAMPLES, seed: int = 0, device: str = "cpu"
+    data: str | Path,
+    samples: int = EVALUATION_SAMPLES,
+    seed: int = 0,
+    device: str = "cpu",
+    discriminator_repeats: int = DISCRIMINATOR_REPEATS,
 ) -> dict[str, float]:
     """Every metric of the shipped generators and their baselines, on their training split."""
     profiles = load_profile_generator(device=device).sample(samples, seed=seed)
     rhythms = load_rhythm_generator(device=device).sample(samples, seed=seed)
-    return evaluate_generators(profiles, rhythms, shipped_split(data), seed=seed, device=device)
+    split = shipped_split(data)
+    return evaluate_generators(profiles, rhythms, split, seed, device, discriminator_repeats)
 
 
 def train_generators(
@@ -81,9 +90,13 @@ def train_generators(
     assets: str | Path = ASSETS,
     logdir: str | Path | None = None,
     progress: bool = True,
+    checkpoint: str | Path | None = None,
+    resume: bool = False,
 ) -> dict[str, dict]:
     """Fit both generators on the real data in `data`, save them to `assets` and record them
-    in its manifest; returns the two manifest entries."""
+    in its manifest; returns the two manifest entries. With `checkpoint`, TimeGAN saves its
+    training state there and, with `resume`, continues from it (see `TimeGAN.fit`); CTGAN has
+    no such state and is fitted again (seeded, so to the same model)."""
     config = config or GeneratorTrainingConfig()
     data, assets = Path(data), Path(assets)
     assets.mkdir(parents=True, exist_ok=True)
@@ -103,17 +116,34 @@ def train_generators(
     )
     seconds = time.perf_counter() - start
     profiles.save(assets / FILES[PROFILES])
-    entries = {
-        PROFILES: _entry(common, config.profiles, seconds, _profile_metrics(profiles, split))
-    }
+    metrics = evaluate_profiles(
+        profiles.sample(config.evaluation_samples, seed=config.profiles.seed),
+        split,
+        config.profiles.seed,
+    )
+    entries = {PROFILES: _entry(common, config.profiles, seconds, metrics)}
 
+    if checkpoint is not None:
+        Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     rhythms = TimeGAN(config.rhythms).fit(
-        split.windows.train.signals, logdir=logs[RHYTHMS], progress=progress
+        split.windows.train.signals,
+        logdir=logs[RHYTHMS],
+        progress=progress,
+        checkpoint=checkpoint,
+        resume=resume,
     )
     seconds = time.perf_counter() - start
     rhythms.save(assets / FILES[RHYTHMS])
-    entries[RHYTHMS] = _entry(common, config.rhythms, seconds, _rhythm_metrics(rhythms, split))
+    cfg = config.rhythms
+    metrics = evaluate_windows(
+        rhythms.sample(config.evaluation_samples, seed=cfg.seed),
+        split,
+        cfg.seed,
+        cfg.device,
+        discriminator_repeats=config.discriminator_repeats,
+    )
+    entries[RHYTHMS] = _entry(common, cfg, seconds, metrics)
     return {
         name: record_artifact(name, assets / FILES[name], entry, assets)
         for name, entry in entries.items()
@@ -127,14 +157,3 @@ def _entry(common: dict, hyperparameters, seconds: float, metrics: dict) -> dict
         "training_seconds": round(seconds, 1),
         "metrics": metrics,
     }
-
-
-def _profile_metrics(generator: ProfileGenerator, split: GeneratorData) -> dict[str, float]:
-    synthetic = generator.sample(EVALUATION_SAMPLES, seed=generator.config.seed)
-    return evaluate_profiles(synthetic, split, generator.config.seed)
-
-
-def _rhythm_metrics(generator: TimeGAN, split: GeneratorData) -> dict[str, float]:
-    cfg = generator.config
-    synthetic = generator.sample(EVALUATION_SAMPLES, seed=cfg.seed)
-    return evaluate_windows(synthetic, split, cfg.seed, cfg.device)

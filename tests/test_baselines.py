@@ -1,4 +1,5 @@
 import dataclasses
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -116,4 +117,5 @@ def test_ar1_keeps_persistence_but_not_people(split):
     assert lag1_autocorrelation(ar1)[2] > 0.1  # resting HR persists, as in the data
     # ... but with one mean for everybody its weeks are easy to tell from real ones
     assert distribution_score(train, ar1) < distribution_score(train, bootstrap)
-    assert discriminative_score(train, ar1) > discriminative_score(train, bootstrap) + 0.2
+    score = partial(discriminative_score, repeats=1)  # the gap is far wider than the noise
+    assert score(train, ar1) > score(train, bootstrap) + 0.2

@@ -7,8 +7,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from generators.files import file_sha256
 from generators.signals import SIGNAL_NAMES
+from generators.splits import data_files
+from generators.timegan import TimeGAN
+from mano_gym.artifacts import data_hashes, read_manifest
 from mano_gym.cli import main
+from mano_gym.generator_artifacts import FILES as GENERATOR_FILES
+from mano_gym.generator_artifacts import PROFILES, RHYTHMS
 from tests.conftest import DATA, PMDATA
 
 
@@ -90,8 +96,43 @@ def test_generate_refuses_an_unverified_pickle(tmp_path, capsys):
     assert not (tmp_path / "p.csv").exists()
 
 
+TINY_GENERATORS = [
+    "--epochs", "1",
+    "--set", "rhythms.hidden_dim=4",
+    "--set", "rhythms.embedding_iterations=3",
+    "--set", "rhythms.supervised_iterations=3",
+    "--set", "rhythms.joint_iterations=4",
+    "--set", "evaluation_samples=100",
+    "--set", "discriminator_repeats=1",
+]  # fmt: skip
+
+
+def test_train_generators_writes_both_models_and_resumes_timegan(tmp_path, capsys):
+    assets, checkpoint = tmp_path / "assets", tmp_path / "run" / "timegan.ckpt"
+    args = ["train", "generators", "--data", str(DATA), "--assets", str(assets)]
+    assert main([*args, "--checkpoint", str(checkpoint), *TINY_GENERATORS]) == 0
+    entries = read_manifest(assets)["artifacts"]
+    for name in (PROFILES, RHYTHMS):
+        assert entries[name]["sha256"] == file_sha256(assets / GENERATOR_FILES[name])
+        assert entries[name]["data"] == data_hashes(data_files(DATA), DATA)
+    assert entries[RHYTHMS]["hyperparameters"]["joint_iterations"] == 4
+    assert "rhythms.holdout_people.discriminative_score" in entries[RHYTHMS]["metrics"]
+    first = TimeGAN.load(assets / GENERATOR_FILES[RHYTHMS]).sample(10, seed=0)
+
+    # from the checkpoint of the finished run: the same model again
+    again = ["--checkpoint", str(checkpoint), "--resume", *TINY_GENERATORS]
+    assert main([*args, *again]) == 0
+    np.testing.assert_array_equal(
+        TimeGAN.load(assets / GENERATOR_FILES[RHYTHMS]).sample(10, seed=0), first
+    )
+    # another config cannot continue it
+    assert main([*args, *again, "--set", "rhythms.hidden_dim=8"]) == 2
+    assert "hidden_dim" in capsys.readouterr().err
+
+
 def test_evaluate_generators_json_uses_the_documented_names(capsys):
-    assert main(["evaluate", "generators", "--data", str(DATA), "--samples", "300", "--json"]) == 0
+    fast = ["--samples", "300", "--discriminator-repeats", "1"]
+    assert main(["evaluate", "generators", "--data", str(DATA), *fast, "--json"]) == 0
     metrics = json.loads(capsys.readouterr().out)
     documented = {
         "profiles.column_shapes",

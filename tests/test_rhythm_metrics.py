@@ -67,9 +67,9 @@ def test_discriminative_score_detects_shuffled_days(windows):
     # persists from day to day, so the effect is small next to the seed-to-seed spread and is
     # averaged over several shuffles and seeds.
     first, second = disjoint_fortnights(windows)
-    real_vs_real = np.mean([discriminative_score(first, second, seed=s) for s in range(3)])
+    real_vs_real = discriminative_score(first, second, repeats=3)
     real_vs_shuffled = np.mean(
-        [discriminative_score(first, shuffle_days(second, s), seed=s) for s in range(5)]
+        [discriminative_score(first, shuffle_days(second, s), seed=s, repeats=1) for s in range(5)]
     )
     assert real_vs_shuffled > real_vs_real + 0.02
 
@@ -79,16 +79,29 @@ def test_discriminative_score_spots_weeks_mixing_people(split):
     real = split.train.signals
     days = real.reshape(-1, 5)
     mixed = days[np.random.default_rng(0).integers(len(days), size=(300, 7))]
-    assert discriminative_score(real, mixed) > 0.3
+    assert discriminative_score(real, mixed, repeats=1) > 0.3
 
 
 def test_discriminative_score_is_seeded_and_leaves_torch_state_alone(split):
     real, other = split.train.signals[:60], split.holdout_time.signals[:60]
     state, threads = torch.get_rng_state(), torch.get_num_threads()
-    first = discriminative_score(real, other, seed=3, iterations=20)
-    assert discriminative_score(real, other, seed=3, iterations=20) == first
+    first = discriminative_score(real, other, seed=3, iterations=20, repeats=2)
+    assert discriminative_score(real, other, seed=3, iterations=20, repeats=2) == first
     assert torch.equal(torch.get_rng_state(), state)
     assert torch.get_num_threads() == threads
+
+
+def test_discriminative_score_is_the_mean_over_consecutive_seeds(split):
+    real, other = split.train.signals[:60], split.holdout_time.signals[:60]
+    single = [discriminative_score(real, other, seed=s, iterations=20, repeats=1) for s in (4, 5)]
+    assert len(set(single)) == 2  # the classifiers differ, so the mean is not one of them
+    mean = discriminative_score(real, other, seed=4, iterations=20, repeats=2)
+    assert mean == pytest.approx(np.mean(single))
+
+
+def test_discriminative_score_needs_one_classifier_at_least(split):
+    with pytest.raises(ValueError, match="repeats"):
+        discriminative_score(split.train.signals, split.holdout_time.signals, repeats=0)
 
 
 def test_predictive_score_of_real_against_itself_is_one(split):
@@ -107,7 +120,10 @@ def test_predictive_score_penalises_weeks_mixing_people(split):
 
 def test_evaluate_rhythms_reports_every_metric(split):
     metrics = evaluate_rhythms(
-        split.train.signals, split.holdout_time.signals, split.holdout_people.signals
+        split.train.signals,
+        split.holdout_time.signals,
+        split.holdout_people.signals,
+        discriminator_repeats=1,
     )
     assert set(metrics) == {
         "distribution_score",

@@ -1,5 +1,6 @@
 """TimeGAN: shapes, support, seeding, persistence and input checks, on a tiny model."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -7,7 +8,7 @@ import pytest
 import torch
 
 from generators.signals import SIGNAL_HIGH, SIGNAL_LOW, SIGNALS
-from generators.timegan import TimeGAN, TimeGANConfig
+from generators.timegan import TimeGAN, TimeGANConfig, _Trainer
 
 TINY = TimeGANConfig(
     hidden_dim=8,
@@ -131,11 +132,106 @@ def test_weights_of_another_architecture_raise_value_error(model, tmp_path: Path
 
 
 @pytest.mark.parametrize(
-    "field", [{"hidden_dim": 0}, {"num_layers": 1}, {"joint_iterations": 0}, {"cell": "rnn"}]
+    "field",
+    [
+        {"hidden_dim": 0},
+        {"num_layers": 1},
+        {"joint_iterations": 0},
+        {"cell": "rnn"},
+        {"average_last": -1},
+        {"average_every": 0},
+    ],
 )
 def test_invalid_config_raises_value_error(field):
     with pytest.raises(ValueError, match=next(iter(field))):
         TimeGANConfig(**field)
+
+
+def test_weights_are_averaged_over_the_last_joint_iterations(real, monkeypatch):
+    """average_last=2, average_every=2 over 5 joint iterations: the mean of the weights after
+    iterations 3 and 5."""
+    seen = []
+    joint_step = _Trainer._joint_step
+
+    def recording_step(self, opt):
+        losses = joint_step(self, opt)
+        seen.append({k: v.clone() for k, v in self.nets.state_dict().items()})
+        return losses
+
+    monkeypatch.setattr(_Trainer, "_joint_step", recording_step)
+    model = TimeGAN(replace(TINY, average_last=2, average_every=2)).fit(real, progress=False)
+    for key, value in model._nets.state_dict().items():
+        torch.testing.assert_close(value, (seen[2][key] + seen[4][key]) / 2)
+
+
+AVERAGED = replace(TINY, average_last=4, average_every=2)  # joint iterations 1, 3 and 5
+
+
+def _killed_at_joint_iteration(monkeypatch, n: int) -> None:
+    """Make the n-th joint iteration raise, as if the process were killed there."""
+    joint_step, calls = _Trainer._joint_step, []
+
+    def step(self, opt):
+        calls.append(None)
+        if len(calls) == n:
+            raise KeyboardInterrupt
+        return joint_step(self, opt)
+
+    monkeypatch.setattr(_Trainer, "_joint_step", step)
+
+
+def test_training_resumed_after_a_kill_ends_with_the_same_weights(real, tmp_path, monkeypatch):
+    checkpoint = tmp_path / "timegan.ckpt"
+    _killed_at_joint_iteration(monkeypatch, 4)  # after the checkpoint at iteration 2
+    with pytest.raises(KeyboardInterrupt):
+        TimeGAN(AVERAGED).fit(real, progress=False, checkpoint=checkpoint, checkpoint_every=2)
+    monkeypatch.undo()
+    saved = torch.load(checkpoint, weights_only=True)
+    assert (saved["phase"], saved["iteration"], saved["averaged"]) == (2, 2, 1)
+
+    resumed = TimeGAN(AVERAGED).fit(
+        real, progress=False, checkpoint=checkpoint, resume=True, checkpoint_every=2
+    )
+    uninterrupted = TimeGAN(AVERAGED).fit(real, progress=False)
+    for key, value in uninterrupted._nets.state_dict().items():
+        torch.testing.assert_close(resumed._nets.state_dict()[key], value, rtol=0, atol=0)
+
+
+@pytest.fixture(scope="module")
+def finished_checkpoint(real, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("timegan") / "timegan.ckpt"
+    TimeGAN(TINY).fit(real, progress=False, checkpoint=path)
+    return path
+
+
+def test_resuming_a_finished_run_trains_nothing_more(real, model, finished_checkpoint):
+    resumed = TimeGAN(TINY).fit(real, progress=False, checkpoint=finished_checkpoint, resume=True)
+    np.testing.assert_array_equal(resumed.sample(20, seed=0), model.sample(20, seed=0))
+
+
+def test_resume_refuses_a_checkpoint_of_another_config(real, finished_checkpoint):
+    with pytest.raises(ValueError, match="hidden_dim"):
+        TimeGAN(replace(TINY, hidden_dim=4)).fit(
+            real, progress=False, checkpoint=finished_checkpoint, resume=True
+        )
+
+
+def test_resume_refuses_a_checkpoint_of_other_windows(real, finished_checkpoint):
+    with pytest.raises(ValueError, match="other windows"):
+        TimeGAN(TINY).fit(real[1:], progress=False, checkpoint=finished_checkpoint, resume=True)
+
+
+def test_resume_refuses_a_model_file(real, model, tmp_path: Path):
+    model.save(tmp_path / "model.pt")
+    with pytest.raises(ValueError, match="model.pt.*checkpoint"):
+        TimeGAN(TINY).fit(real, progress=False, checkpoint=tmp_path / "model.pt", resume=True)
+
+
+def test_resume_needs_a_checkpoint(real, tmp_path: Path):
+    with pytest.raises(ValueError, match="checkpoint"):
+        TimeGAN(TINY).fit(real, progress=False, resume=True)
+    with pytest.raises(FileNotFoundError, match="missing.ckpt"):
+        TimeGAN(TINY).fit(real, progress=False, checkpoint=tmp_path / "missing.ckpt", resume=True)
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,12 @@ import pandas as pd
 from generators.baselines import block_bootstrap, fit_ar1, independent_columns
 from generators.evaluation.privacy import window_privacy
 from generators.evaluation.profiles import profile_privacy, profile_quality
-from generators.evaluation.rhythms import discriminative_score, distribution_score, evaluate_rhythms
+from generators.evaluation.rhythms import (
+    DISCRIMINATOR_REPEATS,
+    discriminative_score,
+    distribution_score,
+    evaluate_rhythms,
+)
 from generators.splits import GeneratorData
 
 
@@ -30,12 +35,18 @@ def evaluate_windows(
     seed: int = 0,
     device: str = "cpu",
     prefix: str = "rhythms",
+    discriminator_repeats: int = DISCRIMINATOR_REPEATS,
 ) -> dict[str, float]:
     """Fidelity and utility against the training windows and the held-out participants;
     privacy against the time-blocked holdout (memorised weeks) and against other people."""
     windows = data.windows
     fidelity = evaluate_rhythms(
-        windows.train.signals, synthetic, windows.holdout_people.signals, seed=seed, device=device
+        windows.train.signals,
+        synthetic,
+        windows.holdout_people.signals,
+        seed=seed,
+        device=device,
+        discriminator_repeats=discriminator_repeats,
     )
     metrics = {f"{prefix}.{k}": v for k, v in fidelity.items()}
     time_blocked = window_privacy(
@@ -49,14 +60,19 @@ def evaluate_windows(
     return metrics
 
 
-def real_reference(data: GeneratorData, seed: int = 0, device: str = "cpu") -> dict[str, float]:
+def real_reference(
+    data: GeneratorData,
+    seed: int = 0,
+    device: str = "cpu",
+    discriminator_repeats: int = DISCRIMINATOR_REPEATS,
+) -> dict[str, float]:
     """How real training windows score against the held-out participants: the bar that
     synthetic windows are held to on people they never saw."""
     train, people = data.windows.train.signals, data.windows.holdout_people.signals
     return {
         "rhythms.real_train.holdout_people.distribution_score": distribution_score(people, train),
         "rhythms.real_train.holdout_people.discriminative_score": discriminative_score(
-            people, train, seed=seed, device=device
+            people, train, seed=seed, device=device, repeats=discriminator_repeats
         ),
     }
 
@@ -67,18 +83,22 @@ def evaluate_generators(
     data: GeneratorData,
     seed: int = 0,
     device: str = "cpu",
+    discriminator_repeats: int = DISCRIMINATOR_REPEATS,
 ) -> dict[str, float]:
     """All metrics of synthetic `profiles` and `rhythms`, of the baselines (sampled with the
-    same sizes and seed), and the real-data reference."""
+    same sizes and seed), and the real-data reference. `discriminator_repeats`: classifiers
+    averaged per discriminative score."""
     metrics = evaluate_profiles(profiles, data, seed)
     independent = independent_columns(data.profiles_train, len(profiles), seed)
     metrics |= evaluate_profiles(independent, data, seed, prefix="profiles.baseline_independent")
-    metrics |= evaluate_windows(rhythms, data, seed, device)
+    metrics |= evaluate_windows(rhythms, data, seed, device, "rhythms", discriminator_repeats)
     baselines = {
         "baseline_ar1": fit_ar1(data.windows.train.signals).sample(len(rhythms), seed),
         "baseline_bootstrap": block_bootstrap(data.windows.train, len(rhythms), seed),
     }
     for name, windows in baselines.items():
-        metrics |= evaluate_windows(windows, data, seed, device, prefix=f"rhythms.{name}")
-    metrics |= real_reference(data, seed, device)
+        metrics |= evaluate_windows(
+            windows, data, seed, device, f"rhythms.{name}", discriminator_repeats
+        )
+    metrics |= real_reference(data, seed, device, discriminator_repeats)
     return metrics

@@ -10,6 +10,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from generators.evaluation.rhythms import DISCRIMINATOR_REPEATS
 from generators.signals import SIGNAL_NAMES
 from mano_gym.artifacts import ASSETS
 from mano_gym.cli.overrides import add_overrides_option, apply_overrides
@@ -23,6 +24,7 @@ from mano_gym.generator_artifacts import (
 )
 
 DEFAULT_DATA = Path("../shared/data")
+DEFAULT_CHECKPOINT = Path("runs/generators/rhythms_timegan.ckpt")
 
 
 def register(topics: dict[str, argparse._SubParsersAction]) -> None:
@@ -36,6 +38,17 @@ def register(topics: dict[str, argparse._SubParsersAction]) -> None:
     train.add_argument("--epochs", type=int, help="CTGAN epochs")
     train.add_argument("--device", help="torch device, e.g. cpu or cuda")
     train.add_argument("--logdir", type=Path, help="TensorBoard folder for the loss curves")
+    train.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=DEFAULT_CHECKPOINT,
+        help="TimeGAN training state, saved every 500 iterations",
+    )
+    train.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue TimeGAN from --checkpoint after a kill (CTGAN, about a minute, is refitted)",
+    )
     add_threads_option(train)
     add_overrides_option(
         train,
@@ -71,6 +84,12 @@ def register(topics: dict[str, argparse._SubParsersAction]) -> None:
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--samples", type=int, default=1000, help="synthetic rows / windows")
     evaluate.add_argument("--device", default="cpu")
+    evaluate.add_argument(
+        "--discriminator-repeats",
+        type=int,
+        default=DISCRIMINATOR_REPEATS,
+        help="post-hoc classifiers averaged per discriminative score (fewer: faster, noisier)",
+    )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.set_defaults(run=run_evaluate)
 
@@ -85,7 +104,14 @@ def run_train(args: argparse.Namespace) -> int:
         config.profiles.device = config.rhythms.device = args.device
     apply_overrides(config, args.set)
     with limit_threads(args.threads):
-        entries = train_generators(args.data, config, args.assets, args.logdir)
+        entries = train_generators(
+            args.data,
+            config,
+            args.assets,
+            args.logdir,
+            checkpoint=args.checkpoint,
+            resume=args.resume,
+        )
     for name, entry in entries.items():
         print(f"{name}: {args.assets / entry['file']} ({entry['training_seconds']} s)")
     print_metrics({k: v for e in entries.values() for k, v in e["metrics"].items()})
@@ -113,7 +139,9 @@ def run_generate_rhythms(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    metrics = evaluate_shipped_generators(args.data, args.samples, args.seed, args.device)
+    metrics = evaluate_shipped_generators(
+        args.data, args.samples, args.seed, args.device, args.discriminator_repeats
+    )
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:
