@@ -105,9 +105,6 @@ def test_rhythms_describe_unseen_people_as_well_as_real_windows_do(rhythm_metric
     )
 
 
-# Not met yet by the shipped TimeGAN (see the README's generator table); a strict xfail turns
-# into a failure the day the floor is met, so the mark comes off then.
-@pytest.mark.xfail(strict=True, reason="shipped TimeGAN 0.34 against real windows' 0.29 + 0.02")
 def test_rhythms_are_as_hard_to_tell_from_unseen_people_as_real_windows(rhythm_metrics):
     real = "rhythms.real_train.holdout_people"
     assert (
