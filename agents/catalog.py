@@ -16,18 +16,19 @@ from pathlib import Path
 
 from agents.heuristics import HEURISTIC_NAMES, make_heuristic
 from agents.hybrid_ppo import load_policy
-from mano_gym.artifacts import verified_artifact
-from mano_gym.rollouts import Policy
+from mano_gym.assets import POLICY, verified_artifact
+from mano_gym.envs.rollouts import Policy
 
-DEFAULT_POLICY = "policy"  # the manifest's name of the shipped hybrid PPO policy
-POLICY_FILE = "policy_hybrid_ppo.pt"
 HYBRID_CHECKPOINT = "checkpoint.pt"  # what a hybrid PPO run directory holds
 
 
-def load_agent(name: str, intensity: float = 0.5, device: str = "cpu") -> Policy:
-    """The agent called `name` (see the table); a `ValueError` lists the names otherwise."""
+def load_agent(
+    name: str, intensity: float = 0.5, device: str = "cpu", assets: str | Path | None = None
+) -> Policy:
+    """The agent called `name` (see the table; `default` is the policy of asset set
+    `assets`, the shipped one unless given); a `ValueError` lists the names otherwise."""
     if name == "default":
-        return load_policy(verified_artifact(DEFAULT_POLICY)[0], device)
+        return load_policy(verified_artifact(POLICY, assets)[0], device)
     if name in HEURISTIC_NAMES:
         return make_heuristic(name, intensity)
     path = Path(name)

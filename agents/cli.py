@@ -1,7 +1,7 @@
 """The agents' `mano` commands (registered through the `mano.commands` entry point):
 
 mano train --agent {hybrid-ppo, sb3-ppo, sb3-a2c, sb3-sac} --timesteps T --seed S
-           --device D --logdir runs/ [--resume] [--ship]
+           --device D --logdir runs/ [--assets DIR] [--resume] [--out DIR | --ship]
 mano evaluate agent --agent NAME|PATH --episodes N --cohort eval
            --dynamics {world_model, reference} [--json]
 mano demo
@@ -12,22 +12,29 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import platform
+import shutil
 from pathlib import Path
 
 import torch
 
-from agents.catalog import DEFAULT_POLICY, POLICY_FILE, load_agent
+from agents.catalog import load_agent
 from agents.evaluation import evaluate_policy
-from generators.files import atomic_write
-from mano_gym.artifacts import ASSETS, code_version, record_artifact, verified_artifact
+from mano_gym.assets import COHORTS, FILES, LATENT, POLICY, PREDICTORS, WORLD_MODEL
+from mano_gym.build.manifest import (
+    code_version,
+    input_hashes,
+    machine,
+    output_folder,
+    record_artifact,
+    staged_assets,
+)
 from mano_gym.cli.generators import print_metrics
-from mano_gym.cli.overrides import add_overrides_option, apply_overrides
-from mano_gym.cli.threads import add_threads_option, limit_threads
-from mano_gym.episodes import DYNAMICS
+from mano_gym.cli.options import add_threads_option, add_training_options, limit_threads, shortcuts
+from mano_gym.cli.overrides import apply_overrides
+from mano_gym.envs.episodes import DYNAMICS
 
 AGENTS = ("hybrid-ppo", "sb3-ppo", "sb3-a2c", "sb3-sac")
-ENV_ARTIFACTS = ("world_model", "cohort_train", "predictor")  # what the policy trained on
+ENV_ARTIFACTS = (WORLD_MODEL, COHORTS["train"], PREDICTORS[LATENT])  # what a policy trains on
 
 
 def register(
@@ -39,26 +46,17 @@ def register(
     group = train.add_argument_group("agents (mano train --agent NAME)")
     group.add_argument("--agent", choices=AGENTS, help="train this agent")
     group.add_argument("--timesteps", type=int, help="patient-weeks of experience")
-    group.add_argument("--seed", type=int, default=0)
-    group.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
-    group.add_argument(
-        "--logdir", type=Path, default=Path("runs"), help="runs go to LOGDIR/AGENT-seedS/"
-    )
     group.add_argument("--resume", action="store_true", help="continue from the run's checkpoint")
     group.add_argument(
         "--encoding", choices=("multidiscrete", "box"), help="SB3 agents: the action encoding"
     )
-    add_overrides_option(
+    add_training_options(
         group,
         "override a setting of the agent's config, e.g. num_envs=512",
-        metavar="FIELD=VALUE",
+        overrides_metavar="FIELD=VALUE",
+        out_help="hybrid-ppo: also write an asset set with the trained policy as its default",
+        defaults={"seed": 0, "device": "cpu", "logdir": Path("runs")},
     )
-    group.add_argument(
-        "--ship",
-        action="store_true",
-        help="hybrid-ppo: also write the policy to mano_gym/assets as the shipped default",
-    )
-    add_threads_option(train)
     train.set_defaults(run=run_train)
 
     evaluate = topics["evaluate"].add_parser(
@@ -72,6 +70,9 @@ def register(
     evaluate.add_argument("--dynamics", choices=DYNAMICS, default="world_model")
     evaluate.add_argument("--intensity", type=float, default=0.5, help="of fixed-* heuristics")
     evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument(
+        "--assets", type=Path, help="asset set of the environment (default: the shipped set)"
+    )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     add_threads_option(evaluate)
     evaluate.set_defaults(run=run_evaluate)
@@ -91,68 +92,70 @@ def run_train(args: argparse.Namespace) -> int:
         raise ValueError(
             "mano train needs a topic (generators, predictor, world-model) or --agent NAME"
         )
+    publish = args.out is not None or args.ship
+    if publish and args.agent != "hybrid-ppo":
+        raise ValueError("--out and --ship take the hybrid-ppo agent (the default policy)")
+    out = output_folder(args.out, args.ship) if publish else None
     run_dir = args.logdir / f"{args.agent}-seed{args.seed}"
+    fields = {"seed": ("seed",), "device": ("device",), "timesteps": ("total_timesteps",)}
+    fields["assets"] = ("assets",)
     with limit_threads(args.threads):
         if args.agent == "hybrid-ppo":
             from agents.hybrid_ppo import HybridPPOConfig, train
 
-            config = HybridPPOConfig(seed=args.seed, device=args.device)
-            if args.timesteps is not None:
-                config.total_timesteps = args.timesteps
-            apply_overrides(config, args.set)
+            config = apply_overrides(HybridPPOConfig(), shortcuts(args, fields))
             _, summary = train(config, run_dir, resume=args.resume)
         else:
             from agents.sb3_baselines import SB3Config, train_sb3
 
-            config = SB3Config(algorithm=args.agent, seed=args.seed, device=args.device)
-            if args.encoding is not None:
-                config.encoding = args.encoding
-            if args.timesteps is not None:
-                config.total_timesteps = args.timesteps
-            apply_overrides(config, args.set)
+            fields["encoding"] = ("encoding",)
+            config = apply_overrides(SB3Config(algorithm=args.agent), shortcuts(args, fields))
             _, summary = train_sb3(config, run_dir, resume=args.resume)
     print(
         f"{args.agent}: {summary['global_step']:,} steps in {summary['seconds']:.0f} s"
         f" ({summary['sps']:,.0f} steps/s); run in {run_dir}"
     )
-    if args.ship:
-        if args.agent != "hybrid-ppo":
-            raise ValueError("--ship takes the hybrid-ppo agent (the shipped default)")
-        ship_policy(run_dir / "checkpoint.pt", summary)
+    if out is not None:
+        publish_policy(run_dir / "checkpoint.pt", summary, out, args.assets)
     return 0
 
 
-def ship_policy(checkpoint: Path, summary: dict) -> None:
-    """Copy a hybrid PPO checkpoint into the assets as the default policy, with its manifest
-    entry (its evaluation on the held-out cohort under both dynamics included)."""
-    target = ASSETS / POLICY_FILE
-    with atomic_write(target, "wb") as file:
-        file.write(checkpoint.read_bytes())
-    policy = load_agent(str(target))
-    metrics = {
-        f"{dynamics}.{name}": value
-        for dynamics in DYNAMICS
-        for name, value in evaluate_policy(policy, "eval", dynamics).items()
-        if math.isfinite(value)
-    }
+def publish_policy(
+    checkpoint: Path, summary: dict, out: Path, assets: str | Path | None = None
+) -> None:
+    """Write asset set `out`: a copy of `assets` with the hybrid PPO `checkpoint` as its
+    default policy and its manifest entry (its evaluation on the held-out cohort under both
+    dynamics included), staged so that a failure leaves `out` as it was."""
     config = torch.load(checkpoint, weights_only=True)["config"]
-    entry = {
-        "code_version": code_version(),
-        "inputs": {name: verified_artifact(name)[1]["sha256"] for name in ENV_ARTIFACTS},
-        "seed": config["seed"],
-        "hyperparameters": config,
-        "training": {k: round(v, 3) if isinstance(v, float) else v for k, v in summary.items()},
-        "machine": f"{platform.machine()}, {platform.system()}, Python {platform.python_version()}",
-        "metrics": metrics,
-    }
-    record_artifact(DEFAULT_POLICY, target, entry)
-    print(f"shipped {target}")
+    with staged_assets(out, assets) as staging:
+        target = staging / FILES[POLICY]
+        shutil.copyfile(checkpoint, target)
+        policy = load_agent(str(target))
+        metrics = {
+            f"{dynamics}.{name}": value
+            for dynamics in DYNAMICS
+            for name, value in evaluate_policy(policy, "eval", dynamics, assets=staging).items()
+            if math.isfinite(value)
+        }
+        entry = {
+            "code_version": code_version(),
+            "inputs": input_hashes(ENV_ARTIFACTS, staging),
+            "seed": config["seed"],
+            "hyperparameters": config,
+            "training": {k: round(v, 3) if isinstance(v, float) else v for k, v in summary.items()},
+            "machine": machine(),
+            "metrics": metrics,
+        }
+        record_artifact(POLICY, FILES[POLICY], entry, staging)
+    print(f"wrote {out / FILES[POLICY]}")
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
     with limit_threads(args.threads):
-        policy = load_agent(args.agent, args.intensity)
-        metrics = evaluate_policy(policy, args.cohort, args.dynamics, args.episodes, args.seed)
+        policy = load_agent(args.agent, args.intensity, assets=args.assets)
+        metrics = evaluate_policy(
+            policy, args.cohort, args.dynamics, args.episodes, args.seed, assets=args.assets
+        )
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:

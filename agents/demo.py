@@ -14,10 +14,10 @@ import numpy as np
 from rich.console import Console
 
 from agents.catalog import load_agent
-from mano_gym.cohort import make_cohort
-from mano_gym.env import ManoPatientEnv
-from mano_gym.generator_artifacts import load_profile_generator, load_rhythm_generator
-from mano_gym.render import render_ansi
+from mano_gym.assets import load_profile_generator, load_rhythm_generator
+from mano_gym.cohorts.sampling import make_cohort
+from mano_gym.envs.patient import ManoPatientEnv
+from mano_gym.envs.render import render_ansi
 
 CANDIDATES = 64  # synthetic patients sampled to find one the clinic would enrol
 

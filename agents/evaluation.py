@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mano_gym.rollouts import Outcomes, Policy, enrolled, run_policy
-from mano_gym.treatments import TREATMENTS
+from mano_gym.dynamics.treatments import TREATMENTS
+from mano_gym.envs.rollouts import Outcomes, Policy, enrolled, run_policy
 
 
 def outcome_metrics(outcomes: Outcomes) -> dict[str, float]:
@@ -53,12 +53,14 @@ def evaluate_policy(
     episodes: int | None = None,
     seed: int = 0,
     device: str = "cpu",
+    assets: str | Path | None = None,
 ) -> dict[str, float]:
     """Metrics of `policy` over `episodes` episodes (default: every enrolled patient of
-    `cohort` once; more cycle through them again)."""
-    patients = enrolled(cohort)
+    `cohort` once; more cycle through them again), in the environment on asset set `assets`."""
+    patients = enrolled(cohort, assets=assets)
     if episodes is not None:
         if episodes < 1:
             raise ValueError(f"episodes must be >= 1, got {episodes}")
         patients = patients[np.arange(episodes) % len(patients)]
-    return outcome_metrics(run_policy(policy, cohort, dynamics, seed, None, device, patients))
+    outcomes = run_policy(policy, cohort, dynamics, seed, None, device, patients, assets)
+    return outcome_metrics(outcomes)

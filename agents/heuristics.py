@@ -1,5 +1,5 @@
 """The clinical heuristics agents are compared with, as policies over batched observations
-(the `mano_gym.rollouts.Policy` protocol), by the names `mano evaluate agent --agent` takes.
+(the `mano_gym.envs.rollouts.Policy` protocol), by the names `mano evaluate agent --agent` takes.
 
 | name                 | prescribes                                                          |
 |----------------------|---------------------------------------------------------------------|
@@ -13,28 +13,28 @@
 |                      | weeks without a fall in the risk score step up (CBT 0.6, then       |
 |                      | medication 0.6); step down after two weeks of falling risk          |
 
-Each is a behaviour policy of `mano_gym.behaviour` (`Untreated`, `RandomPolicy`,
+Each is a behaviour policy of `mano_gym.cohorts.behaviour` (`Untreated`, `RandomPolicy`,
 `FixedPolicy`, `SteppedCare`: the same code that generates the virtual trials) acting on the
-observed risk score `P(medium) * 0.5 + P(high)` through `mano_gym.rollouts.RiskScorePolicy`.
+observed risk score `P(medium) * 0.5 + P(high)` through `mano_gym.envs.rollouts.RiskScorePolicy`.
 They read nothing else of the observation.
 
     policy = make_heuristic("fixed-cbt", intensity=0.8)
-    outcomes = mano_gym.rollouts.run_policy(policy, cohort="eval")
+    outcomes = mano_gym.envs.rollouts.run_policy(policy, cohort="eval")
 """
 
 from __future__ import annotations
 
 from numbers import Real
 
-from mano_gym.behaviour import (
+from mano_gym.cohorts.behaviour import (
     BehaviourPolicy,
     FixedPolicy,
     RandomPolicy,
     SteppedCare,
     Untreated,
 )
-from mano_gym.rollouts import RiskScorePolicy
-from mano_gym.treatments import INTENSITY_HIGH, INTENSITY_LOW, TREATMENTS
+from mano_gym.dynamics.treatments import INTENSITY_HIGH, INTENSITY_LOW, TREATMENTS
+from mano_gym.envs.rollouts import RiskScorePolicy
 
 FIXED_PREFIX = "fixed-"
 HEURISTIC_NAMES: tuple[str, ...] = (

@@ -26,8 +26,8 @@ from torch import nn
 from torch.distributions import Beta, Categorical
 
 from generators.signals import N_SIGNALS, WINDOW_DAYS
-from mano_gym.cohort import STATIC_FEATURES
-from mano_gym.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS
+from mano_gym.cohorts.cohort import STATIC_FEATURES
+from mano_gym.dynamics.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS
 
 OBS_DIM = len(STATIC_FEATURES) + WINDOW_DAYS * N_SIGNALS + 3 + N_TREATMENTS + 1
 _SPAN = INTENSITY_HIGH - INTENSITY_LOW

@@ -27,9 +27,20 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from agents.hybrid_policy import OBS_DIM, HybridActorCritic, flatten_observation, to_intensity
+from generators.config_checks import (
+    DEVICE,
+    FRACTION,
+    NON_NEGATIVE,
+    NON_NEGATIVE_INT,
+    POSITIVE,
+    POSITIVE_INT,
+    check_fields,
+    one_of,
+)
 from generators.files import atomic_write, read_torch_checkpoint
-from mano_gym.treatments import TREATMENTS
-from mano_gym.vector_env import ManoPatientVectorEnv
+from mano_gym.dynamics.treatments import TREATMENTS
+from mano_gym.envs.episodes import DYNAMICS
+from mano_gym.envs.vector import ManoPatientVectorEnv
 
 FORMAT = "mano-hybrid-ppo-1"
 _KEYS = ("config", "state_dict", "optimizer", "global_step", "iteration", "torch_rng", "numpy_rng")
@@ -55,11 +66,24 @@ class HybridPPOConfig:
     device: str = "cpu"
     cohort: str = "train"
     dynamics: str = "world_model"
+    assets: str | None = None  # an asset set built by `mano train ... --out` (None: shipped)
     save_every: int = 10  # iterations between checkpoints
 
     def __post_init__(self) -> None:
-        if min(self.num_envs, self.num_steps, self.num_minibatches, self.update_epochs) < 1:
-            raise ValueError("num_envs, num_steps, num_minibatches and update_epochs must be >= 1")
+        counts = ("total_timesteps", "num_envs", "num_steps", "num_minibatches", "update_epochs")
+        check_fields(
+            self,
+            {name: POSITIVE_INT for name in (*counts, "hidden", "save_every")}
+            | {"learning_rate": POSITIVE, "gamma": FRACTION, "gae_lambda": FRACTION}
+            | {"clip_coef": POSITIVE, "ent_coef": NON_NEGATIVE, "vf_coef": NON_NEGATIVE}
+            | {"max_grad_norm": POSITIVE, "seed": NON_NEGATIVE_INT, "device": DEVICE}
+            | {"anneal_lr": one_of(True, False), "dynamics": one_of(*DYNAMICS)},
+        )
+        if self.total_timesteps < self.batch_size:
+            raise ValueError(
+                f"HybridPPOConfig.total_timesteps ({self.total_timesteps}) must be at least one "
+                f"rollout, num_envs * num_steps = {self.batch_size}"
+            )
         if (self.num_envs * self.num_steps) % self.num_minibatches:
             raise ValueError("num_envs * num_steps must divide into num_minibatches")
 
@@ -74,7 +98,8 @@ class HybridPPOConfig:
 
 class HybridPPOPolicy:
     """A trained `HybridActorCritic` as a policy over batched NumPy observations (the
-    `mano_gym.rollouts.Policy` protocol): greedy by default, sampled if `deterministic=False`."""
+    `mano_gym.envs.rollouts.Policy` protocol): greedy by default, sampled if
+    `deterministic=False`."""
 
     def __init__(self, network: HybridActorCritic, deterministic: bool = True) -> None:
         self.network, self.deterministic = network.eval(), deterministic
@@ -128,7 +153,11 @@ def train(
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     envs = ManoPatientVectorEnv(
-        config.num_envs, cohort=config.cohort, dynamics=config.dynamics, device=config.device
+        config.num_envs,
+        cohort=config.cohort,
+        dynamics=config.dynamics,
+        device=config.device,
+        assets=config.assets,
     )
     agent = HybridActorCritic(config.hidden).to(device)
     optimizer = torch.optim.Adam(agent.parameters(), lr=config.learning_rate, eps=1e-5)

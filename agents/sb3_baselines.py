@@ -22,7 +22,7 @@ hybrid PPO uses, averaged since the previous dump: `charts/episodic_return`,
 `charts/cure_rate`, `charts/risk_reduction`, `charts/safety_cost` (per ended episode),
 `charts/mean_intensity` and `charts/treatment_mix/<treatment>` (per patient-week).
 
-A trained model acts as a `mano_gym.rollouts.Policy` through `SB3Policy`
+A trained model acts as a `mano_gym.envs.rollouts.Policy` through `SB3Policy`
 (`load_sb3_policy(run_dir)`), so `mano evaluate agent --agent runs/sb3-ppo-seed0` compares it
 with the hybrid PPO and the heuristics on the same patients.
 """
@@ -50,9 +50,10 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 from tqdm import TqdmExperimentalWarning
 
 import mano_gym  # noqa: F401  (registers ManoPatient-v0)
+from generators.config_checks import DEVICE, NON_NEGATIVE_INT, POSITIVE_INT, check_fields, one_of
 from generators.files import atomic_write
-from mano_gym.episodes import RewardWeights
-from mano_gym.treatments import N_TREATMENTS, TREATMENTS
+from mano_gym.dynamics.treatments import N_TREATMENTS, TREATMENTS
+from mano_gym.envs.episodes import DYNAMICS, RewardWeights
 from mano_gym.wrappers import (
     BoxActionWrapper,
     MultiDiscreteActionWrapper,
@@ -95,6 +96,7 @@ class SB3Config:
     vec: str = "dummy"  # "dummy" (one process) or "subproc" (one process per environment)
     cohort: str = "train"
     dynamics: str = "world_model"
+    assets: str | None = None  # an asset set built by `mano train ... --out` (None: shipped)
     save_every: int = 100_000  # steps between checkpoints (one is always written at the end)
     hyperparameters: dict[str, Any] = field(default_factory=dict)  # over SB3's defaults
 
@@ -119,10 +121,11 @@ class SB3Config:
             raise ValueError("sb3-sac needs a continuous action: use encoding='box'")
         if self.vec not in VEC_ENVS:
             raise ValueError(f"unknown vec {self.vec!r}; choose one of {', '.join(VEC_ENVS)}")
-        for name in ("total_timesteps", "n_envs", "save_every"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_fields(
+            self,
+            {name: POSITIVE_INT for name in ("total_timesteps", "n_envs", "save_every")}
+            | {"seed": NON_NEGATIVE_INT, "device": DEVICE, "dynamics": one_of(*DYNAMICS)},
+        )
         if not isinstance(self.hyperparameters, dict):
             raise ValueError(f"hyperparameters must be a dict, got {self.hyperparameters!r}")
         accepted = set(inspect.signature(SB3_ALGORITHMS[self.algorithm]).parameters)
@@ -136,12 +139,12 @@ class SB3Config:
             )
 
 
-def _make_patient_env(cohort: str, dynamics: str, one_thread: bool) -> gym.Env:
+def _make_patient_env(cohort: str, dynamics: str, assets: str | None, one_thread: bool) -> gym.Env:
     """One `ManoPatient-v0`; in a worker process of its own, on one torch thread (one patient's
     week is a tiny batch, and workers' threads would only contend)."""
     if one_thread:
         torch.set_num_threads(1)
-    return gym.make("ManoPatient-v0", cohort=cohort, dynamics=dynamics)
+    return gym.make("ManoPatient-v0", cohort=cohort, dynamics=dynamics, assets=assets)
 
 
 def make_sb3_env(
@@ -151,6 +154,7 @@ def make_sb3_env(
     cohort: str = "train",
     dynamics: str = "world_model",
     vec: str = "dummy",
+    assets: str | None = None,
 ) -> VecEnv:
     """`n_envs` single-patient `ManoPatient-v0`s, each in SB3's `Monitor` (episode returns
     for `rollout/ep_rew_mean`) and then the `encoding`'s flat-action wrapper, vectorised by
@@ -170,7 +174,12 @@ def make_sb3_env(
         n_envs=n_envs,
         seed=seed,
         wrapper_class=WRAPPERS[encoding],
-        env_kwargs={"cohort": cohort, "dynamics": dynamics, "one_thread": vec == "subproc"},
+        env_kwargs={
+            "cohort": cohort,
+            "dynamics": dynamics,
+            "assets": assets,
+            "one_thread": vec == "subproc",
+        },
         vec_env_cls=VEC_ENVS[vec],
     )
 
@@ -339,7 +348,13 @@ def train_sb3(
         run_dir.mkdir(parents=True, exist_ok=True)
     tensorboard_log = str(run_dir) if run_dir is not None else None
     env = make_sb3_env(
-        config.encoding, config.n_envs, config.seed, config.cohort, config.dynamics, config.vec
+        config.encoding,
+        config.n_envs,
+        config.seed,
+        config.cohort,
+        config.dynamics,
+        config.vec,
+        config.assets,
     )
     try:
         if resume:
@@ -394,8 +409,8 @@ def train_sb3(
 
 class SB3Policy:
     """A trained SB3 model as a policy over batched NumPy observations (the
-    `mano_gym.rollouts.Policy` protocol): `model.predict` on the whole batch, greedy by default,
-    then the flat actions decoded by `mano_gym.wrappers.decode_box` or
+    `mano_gym.envs.rollouts.Policy` protocol): `model.predict` on the whole batch, greedy by
+    default, then the flat actions decoded by `mano_gym.wrappers.decode_box` or
     `decode_multidiscrete` (the wrappers' own mapping)."""
 
     def __init__(self, model: BaseAlgorithm, encoding: str, deterministic: bool = True) -> None:

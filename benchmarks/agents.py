@@ -35,7 +35,7 @@ from agents.heuristics import HEURISTIC_NAMES, make_heuristic
 from agents.hybrid_ppo import HybridPPOConfig, HybridPPOPolicy, train
 from agents.sb3_baselines import SB3Config, SB3Policy, train_sb3
 from benchmarks.publish import RESULTS, write_results
-from mano_gym.episodes import DYNAMICS
+from mano_gym.envs.episodes import DYNAMICS
 
 LEARNERS = {  # name: (algorithm, encoding); hybrid PPO has neither
     "hybrid-ppo": (None, None),

@@ -23,8 +23,8 @@ import torch
 
 import mano_gym  # noqa: F401  (registers ManoPatient-v0)
 from benchmarks.publish import write_results
-from mano_gym.episodes import SMALL_BATCH
-from mano_gym.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS
+from mano_gym.dynamics.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS
+from mano_gym.envs.episodes import SMALL_BATCH
 
 BATCHES = (64, 1024, 4096)
 SYNC_ENVS = 16

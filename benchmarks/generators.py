@@ -20,11 +20,10 @@ from benchmarks.publish import RESULTS, write_results
 from generators.evaluation.plots import plot_profiles, plot_rhythms
 from generators.evaluation.report import evaluate_generators
 from generators.evaluation.rhythms import DISCRIMINATOR_REPEATS
-from mano_gym.artifacts import ASSETS, read_manifest
-from mano_gym.generator_artifacts import FILES as GENERATOR_FILES
-from mano_gym.generator_artifacts import (
+from mano_gym.assets import FILES as GENERATOR_FILES
+from mano_gym.assets import SHIPPED, load_rhythm_generator, read_manifest
+from mano_gym.build.generators import (
     load_profile_generator,
-    load_rhythm_generator,
     shipped_split,
 )
 
@@ -114,7 +113,7 @@ def markdown(metrics: dict, manifest: dict, machine: str) -> str:
     ]
     for name in GENERATOR_FILES:
         entry = artifacts[name]
-        size = (ASSETS / entry["file"]).stat().st_size / 1e6
+        size = (SHIPPED / entry["file"]).stat().st_size / 1e6
         lines.append(
             f"| {name} | `{entry['file']}` | {size:.2f} MB | {entry['training_seconds']:.0f} s |"
         )

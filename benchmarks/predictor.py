@@ -20,15 +20,19 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from benchmarks.publish import write_results
-from mano_gym.artifacts import read_manifest
-from mano_gym.cohort import EVAL_COHORT_SEED, STATIC_FEATURES, make_cohort
-from mano_gym.generator_artifacts import load_profile_generator, load_rhythm_generator
-from mano_gym.predictor_artifacts import (
-    ARTIFACTS,
+from mano_gym.assets import (
     LATENT,
-    evaluate_shipped_predictors,
-    load_predictor,
+    load_profile_generator,
+    load_rhythm_generator,
+    load_risk_predictor,
+    read_manifest,
 )
+from mano_gym.build.predictor import (
+    ARTIFACTS,
+    evaluate_shipped_predictors,
+)
+from mano_gym.cohorts.cohort import EVAL_COHORT_SEED, STATIC_FEATURES
+from mano_gym.cohorts.sampling import make_cohort
 
 TIMED_BATCH = 4096
 ROWS = [  # (label, metric, goal for latent labels, goal for rule labels)
@@ -51,7 +55,7 @@ def time_predict_proba(batch: int = TIMED_BATCH, repeats: int = 50) -> float:
     """Median seconds of one `predict_proba` call on the first weeks of `batch` held-out
     patients (one thread)."""
     cohort = make_cohort(batch, EVAL_COHORT_SEED, load_profile_generator(), load_rhythm_generator())
-    model = load_predictor(kind=LATENT)
+    model = load_risk_predictor(kind=LATENT)
     model.predict_proba(cohort.static, cohort.first_signals)  # warm-up
     times = []
     for _ in range(repeats):
@@ -131,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
     with threadpool_limits(1):
         metrics = evaluate_shipped_predictors(args.data)
         metrics["predict_proba_seconds"] = time_predict_proba()
-    metrics["lstm.latent.decision_bias"] = load_predictor(kind=LATENT).decision_bias.tolist()
+    metrics["lstm.latent.decision_bias"] = load_risk_predictor(kind=LATENT).decision_bias.tolist()
     machine = f"{platform.machine()} CPU, {os.cpu_count()} cores"
     write_results("predictor", metrics, markdown(metrics, read_manifest(), machine))
     print(f"evaluated in {time.perf_counter() - start:.0f} s")

@@ -14,14 +14,15 @@ import time
 import torch
 
 from benchmarks.publish import write_results
-from mano_gym.cohort import TRAIN_COHORT_SEED, make_cohort
-from mano_gym.generator_artifacts import load_profile_generator, load_rhythm_generator
-from mano_gym.reference_validation import (
+from mano_gym.assets import load_profile_generator, load_rhythm_generator
+from mano_gym.build.reference_validation import (
     ENROLMENT_DEPRESSION,
     Check,
     checks_to_metrics,
     validate_reference,
 )
+from mano_gym.cohorts.cohort import TRAIN_COHORT_SEED
+from mano_gym.cohorts.sampling import make_cohort
 
 
 def markdown(checks: list[Check], patients: int, enrolled: int) -> str:

@@ -17,8 +17,8 @@ import torch
 
 from benchmarks.publish import write_results
 from generators.signals import SIGNAL_NAMES, signal
-from mano_gym.artifacts import read_manifest
-from mano_gym.world_model_artifacts import evaluate_shipped_world_model, ranking_policies
+from mano_gym.assets import read_manifest
+from mano_gym.build.world_model import evaluate_shipped_world_model, ranking_policies
 
 MAE_RATIO_GOAL = 1.25
 SPEARMAN_GOAL = 0.9

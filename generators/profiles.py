@@ -20,6 +20,14 @@ import numpy as np
 import pandas as pd
 import torch
 
+from generators.config_checks import (
+    DEVICE,
+    NON_NEGATIVE_INT,
+    POSITIVE,
+    POSITIVE_INT,
+    POSITIVE_INTS,
+    check_fields,
+)
 from generators.files import atomic_write, file_sha256
 
 _MAX_REJECTION_DRAWS = 100  # per requested row, before conditional sampling gives up
@@ -40,17 +48,33 @@ class ProfileGeneratorConfig:
     seed: int = 0
     device: str = "cpu"
 
+    def __post_init__(self) -> None:
+        check_fields(
+            self,
+            {
+                "epochs": POSITIVE_INT,
+                "batch_size": POSITIVE_INT,
+                "pac": POSITIVE_INT,
+                "embedding_dim": POSITIVE_INT,
+                "generator_dim": POSITIVE_INTS,
+                "discriminator_dim": POSITIVE_INTS,
+                "learning_rate": POSITIVE,
+                "seed": NON_NEGATIVE_INT,
+                "device": DEVICE,
+            },
+        )
+        if self.batch_size % (2 * self.pac):
+            raise ValueError(
+                f"ProfileGeneratorConfig.batch_size ({self.batch_size}) must be a multiple of "
+                f"2 * pac ({2 * self.pac})"
+            )
+
 
 class ProfileGenerator:
     """CTGAN over a table of profiles: `fit`, `sample`, `save`, `load`."""
 
     def __init__(self, config: ProfileGeneratorConfig | None = None) -> None:
         self.config = config or ProfileGeneratorConfig()
-        if self.config.batch_size % (2 * self.config.pac):
-            raise ValueError(
-                f"batch_size ({self.config.batch_size}) must be a multiple of 2 * pac "
-                f"({2 * self.config.pac})"
-            )
         self._model = None
         self._columns: list[str] = []
         self._categories: dict[str, list[str]] = {}

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from generators.config_checks import NON_NEGATIVE_INT, OPEN_FRACTION, Rule, check_fields
 from generators.data import WindowSplit, load_osmi, load_pmdata, make_windows, split_windows
 from generators.data.describe import OSMI_FILE, PMDATA_FOLDER
 
@@ -19,6 +20,20 @@ class SplitConfig:
     holdout_participants: tuple[str, ...] = ("p05", "p10")  # never seen by TimeGAN
     time_holdout: float = 0.2  # later weeks of each training participant, for privacy checks
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_fields(
+            self,
+            {
+                "profile_holdout": OPEN_FRACTION,
+                "holdout_participants": Rule(
+                    lambda v: isinstance(v, tuple) and all(isinstance(p, str) for p in v),
+                    "a tuple of participant names such as ('p05', 'p10')",
+                ),
+                "time_holdout": OPEN_FRACTION,
+                "seed": NON_NEGATIVE_INT,
+            },
+        )
 
 
 @dataclass(frozen=True)

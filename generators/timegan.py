@@ -63,6 +63,7 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from generators.config_checks import DEVICE, NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, check_fields
 from generators.files import atomic_write, read_torch_checkpoint
 from generators.signals import N_SIGNALS, SIGNAL_NAMES, to_support
 
@@ -133,6 +134,13 @@ class TimeGANConfig:
             raise ValueError(f"TimeGANConfig.average_last must be >= 0, got {self.average_last}")
         if self.cell not in ("gru", "lstm"):
             raise ValueError(f"TimeGANConfig.cell must be 'gru' or 'lstm', got {self.cell!r}")
+        weights = ("gamma", "moment_weight", "supervised_weight", "reconstruction_weight")
+        check_fields(
+            self,
+            {"learning_rate": POSITIVE, "seed": NON_NEGATIVE_INT, "device": DEVICE}
+            | {name: NON_NEGATIVE for name in (*weights, "embedding_supervised_weight")}
+            | {"discriminator_threshold": NON_NEGATIVE},
+        )
 
 
 class _Recurrent(nn.Module):

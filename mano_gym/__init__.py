@@ -1,7 +1,7 @@
 """Mano: a Gymnasium environment for adaptive mental-health treatment research.
 
-Importing `mano_gym` registers `ManoPatient-v0` (single patient: `mano_gym.env`) with its
-natively batched vector environment (`mano_gym.vector_env`); both load lazily, so importing
+Importing `mano_gym` registers `ManoPatient-v0` (single patient: `mano_gym.envs.patient`) with its
+natively batched vector environment (`mano_gym.envs.vector`); both load lazily, so importing
 the package stays light.
 """
 
@@ -12,6 +12,6 @@ __version__ = "0.1.0"
 if "ManoPatient-v0" not in registry:
     register(
         id="ManoPatient-v0",
-        entry_point="mano_gym.env:ManoPatientEnv",
-        vector_entry_point="mano_gym.vector_env:ManoPatientVectorEnv",
+        entry_point="mano_gym.envs.patient:ManoPatientEnv",
+        vector_entry_point="mano_gym.envs.vector:ManoPatientVectorEnv",
     )

@@ -28,8 +28,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from mano_gym.env import ACTION_FORMS, make_action_space, parse_action
-from mano_gym.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS
+from mano_gym.dynamics.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS
+from mano_gym.envs.spaces import ACTION_FORMS, make_action_space, read_actions
 
 _INTENSITY_SPAN = INTENSITY_HIGH - INTENSITY_LOW
 
@@ -66,7 +66,8 @@ class _HybridActionWrapper(gym.ActionWrapper):
         return (treatment, value)
 
     def _parse(self, action: Any) -> tuple[int, float]:
-        return parse_action(action, self._form)
+        treatment, intensity = read_actions(action, self._form)
+        return int(treatment[0]), float(intensity[0])
 
 
 def _flat(act: Any, shape: tuple[int, ...], kind: str) -> np.ndarray:

@@ -34,6 +34,16 @@ from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from generators.config_checks import (
+    DEVICE,
+    FRACTION,
+    NON_NEGATIVE,
+    NON_NEGATIVE_INT,
+    OPEN_FRACTION,
+    POSITIVE,
+    Rule,
+    check_fields,
+)
 from predictor.decision import fit_decision_bias
 from predictor.labels import RISK_CLASSES, check_labels
 from predictor.model import RiskPredictor, check_inputs
@@ -94,6 +104,17 @@ class PredictorConfig:
                 f"PredictorConfig.decision must be one of {', '.join(DECISIONS)}, "
                 f"got {self.decision!r}"
             )
+        check_fields(
+            self,
+            {
+                "seed": NON_NEGATIVE_INT,
+                "learning_rate": POSITIVE,
+                "weight_decay": NON_NEGATIVE,
+                "validation_fraction": OPEN_FRACTION,
+                "dropout": Rule(lambda v: FRACTION.check(v) and v < 1, "a number in [0, 1)"),
+                "device": DEVICE,
+            },
+        )
         if not 0.0 <= self.high_recall <= 1.0:
             raise ValueError(
                 f"PredictorConfig.high_recall must be in [0, 1], got {self.high_recall}"

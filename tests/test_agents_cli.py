@@ -6,7 +6,7 @@ import pytest
 
 from agents.catalog import load_agent
 from agents.evaluation import evaluate_policy
-from mano_gym.artifacts import verified_artifact
+from mano_gym.assets import verified_artifact
 from mano_gym.cli import main
 
 SPEC_KEYS = {

@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from mano_gym.artifacts import read_manifest, record_artifact, verified_artifact
+from mano_gym.assets import read_manifest, verified_artifact
+from mano_gym.build.manifest import record_artifact
 
 
 def test_recorded_artifact_verifies_and_tampering_is_caught(tmp_path):

@@ -4,7 +4,7 @@ policy's mixing."""
 import numpy as np
 import pytest
 
-from mano_gym.behaviour import (
+from mano_gym.cohorts.behaviour import (
     STEPPED_CARE_LADDER,
     FixedPolicy,
     NoisyPolicy,
@@ -13,8 +13,8 @@ from mano_gym.behaviour import (
     Untreated,
     random_actions,
 )
-from mano_gym.cohort import behaviour_mix
-from mano_gym.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS, TREATMENTS
+from mano_gym.cohorts.weeks import behaviour_mix
+from mano_gym.dynamics.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS, TREATMENTS
 
 N = 2000
 APP, CBT, MEDICATION = (TREATMENTS.index(name) for name, _ in STEPPED_CARE_LADDER)

@@ -11,10 +11,10 @@ from generators.files import file_sha256
 from generators.signals import SIGNAL_NAMES
 from generators.splits import data_files
 from generators.timegan import TimeGAN
-from mano_gym.artifacts import data_hashes, read_manifest
+from mano_gym.assets import FILES as GENERATOR_FILES
+from mano_gym.assets import PROFILES, RHYTHMS, read_manifest
+from mano_gym.build.manifest import data_hashes
 from mano_gym.cli import main
-from mano_gym.generator_artifacts import FILES as GENERATOR_FILES
-from mano_gym.generator_artifacts import PROFILES, RHYTHMS
 from tests.conftest import DATA, PMDATA
 
 
@@ -109,7 +109,7 @@ TINY_GENERATORS = [
 
 def test_train_generators_writes_both_models_and_resumes_timegan(tmp_path, capsys):
     assets, checkpoint = tmp_path / "assets", tmp_path / "run" / "timegan.ckpt"
-    args = ["train", "generators", "--data", str(DATA), "--assets", str(assets)]
+    args = ["train", "generators", "--data", str(DATA), "--out", str(assets)]
     assert main([*args, "--checkpoint", str(checkpoint), *TINY_GENERATORS]) == 0
     entries = read_manifest(assets)["artifacts"]
     for name in (PROFILES, RHYTHMS):

@@ -9,18 +9,17 @@ import pandas as pd
 import pytest
 import torch
 
-from generators.data.osmi import GENDERS
-from mano_gym.cohort import (
+from generators.profile_schema import GENDERS
+from mano_gym.assets import load_profile_generator, load_rhythm_generator
+from mano_gym.cohorts.cohort import (
     EVAL_COHORT_SEED,
     STATIC_FEATURES,
     TRAIN_COHORT_SEED,
     Cohort,
-    encode_profiles,
-    make_cohort,
-    simulate_weeks,
 )
-from mano_gym.generator_artifacts import load_profile_generator, load_rhythm_generator
-from mano_gym.treatments import N_TREATMENTS
+from mano_gym.cohorts.sampling import encode_profiles, make_cohort
+from mano_gym.cohorts.weeks import simulate_weeks
+from mano_gym.dynamics.treatments import N_TREATMENTS
 from predictor.labels import RISK_CLASSES, dass_risk_labels
 
 N = 4000

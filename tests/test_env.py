@@ -15,12 +15,11 @@ from gymnasium.utils.env_checker import check_env
 
 import mano_gym  # noqa: F401  (registers ManoPatient-v0)
 from generators.signals import N_SIGNALS, SIGNAL_HIGH, SIGNAL_LOW, SIGNAL_NAMES, WINDOW_DAYS
-from mano_gym.artifacts import ASSETS, MANIFEST, verified_artifact
-from mano_gym.cohort import STATIC_FEATURES, Cohort
-from mano_gym.env import ManoPatientEnv
-from mano_gym.env_assets import FILES, WORLD_MODEL, load_cohort
-from mano_gym.reference import DASS_MAX
-from mano_gym.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS, TREATMENTS
+from mano_gym.assets import FILES, MANIFEST, SHIPPED, WORLD_MODEL, load_cohort, verified_artifact
+from mano_gym.cohorts.cohort import STATIC_FEATURES, Cohort
+from mano_gym.dynamics.reference import DASS_MAX
+from mano_gym.dynamics.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS, TREATMENTS
+from mano_gym.envs.patient import ManoPatientEnv
 
 OBS_KEYS = {"static", "signals", "risk", "exposure", "week"}
 REWARD_TERMS = ("risk_drop", "intensity_cost", "safety_penalty", "cure_bonus")
@@ -460,7 +459,8 @@ def test_eval_cohort_holds_held_out_patients(train):
 
 def subset(cohort: Cohort, index: np.ndarray) -> Cohort:
     return Cohort(
-        cohort.profiles.iloc[index].reset_index(drop=True),
+        cohort.profile_table[index],
+        cohort.profile_columns,
         cohort.static[index],
         cohort.patients.subset(index),
         cohort.first_signals[index],
@@ -508,8 +508,8 @@ def test_a_corrupt_world_model_file_is_refused(tmp_path):
 def test_a_corrupted_shipped_artifact_is_refused(tmp_path):
     copy = tmp_path / "assets"
     copy.mkdir()
-    shutil.copy(ASSETS / MANIFEST, copy / MANIFEST)
-    shutil.copy(ASSETS / FILES[WORLD_MODEL], copy / FILES[WORLD_MODEL])
+    shutil.copy(SHIPPED / MANIFEST, copy / MANIFEST)
+    shutil.copy(SHIPPED / FILES[WORLD_MODEL], copy / FILES[WORLD_MODEL])
     path, entry = verified_artifact(WORLD_MODEL, assets=copy)  # the intact copy passes
     assert path == copy / FILES[WORLD_MODEL] and "sha256" in entry
     data = bytearray(path.read_bytes())

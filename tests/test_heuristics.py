@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 from agents.heuristics import HEURISTIC_NAMES, make_heuristic
-from mano_gym.rollouts import enrolled, run_policy
-from mano_gym.treatments import (
+from mano_gym.dynamics.treatments import (
     INTENSITY_HIGH,
     INTENSITY_LOW,
     N_TREATMENTS,
@@ -16,7 +15,8 @@ from mano_gym.treatments import (
     check_actions,
     treatment_index,
 )
-from mano_gym.vector_env import ManoPatientVectorEnv
+from mano_gym.envs.rollouts import enrolled, run_policy
+from mano_gym.envs.vector import ManoPatientVectorEnv
 
 N = 64
 

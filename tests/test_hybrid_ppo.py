@@ -10,9 +10,9 @@ from scipy import stats
 
 from agents.hybrid_policy import OBS_DIM, HybridActorCritic, flatten_observation, to_intensity
 from agents.hybrid_ppo import FORMAT, HybridPPOConfig, HybridPPOPolicy, load_policy, train
-from mano_gym.rollouts import run_policy
-from mano_gym.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS
-from mano_gym.vector_env import ManoPatientVectorEnv
+from mano_gym.dynamics.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS
+from mano_gym.envs.rollouts import run_policy
+from mano_gym.envs.vector import ManoPatientVectorEnv
 
 SMALL = dict(num_envs=64, num_steps=12, num_minibatches=4, update_epochs=2)
 

@@ -3,14 +3,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from generators.data.osmi import (
+    load_osmi,
+    normalise_gender,
+)
+from generators.profile_schema import (
     AGE_MAX,
     AGE_MIN,
     ANSWERS,
     GENDERS,
     OTHER_COUNTRY,
     PROFILE_COLUMNS,
-    load_osmi,
-    normalise_gender,
 )
 from tests.conftest import OSMI_CSV
 

@@ -7,21 +7,21 @@ import pytest
 import torch
 
 from generators.signals import SIGNAL_HIGH, SIGNAL_LOW, SIGNAL_NAMES, SIGNALS
-from mano_gym.cohort import make_cohort
-from mano_gym.generator_artifacts import load_profile_generator, load_rhythm_generator
-from mano_gym.reference import (
-    DASS_MAX,
-    SAFETY_FLAGS,
-    ReferenceParameters,
-    ReferenceSimulator,
-)
-from mano_gym.reference_validation import (
+from mano_gym.assets import load_profile_generator, load_rhythm_generator
+from mano_gym.build.reference_validation import (
     CITED_SMD,
     ENROLMENT_DEPRESSION,
     checks_to_metrics,
     validate_reference,
 )
-from mano_gym.treatments import N_TREATMENTS, TREATMENTS
+from mano_gym.cohorts.sampling import make_cohort
+from mano_gym.dynamics.reference import (
+    DASS_MAX,
+    SAFETY_FLAGS,
+    ReferenceParameters,
+    ReferenceSimulator,
+)
+from mano_gym.dynamics.treatments import N_TREATMENTS, TREATMENTS
 from predictor.labels import dass_risk_labels
 
 N = 4000

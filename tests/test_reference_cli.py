@@ -5,10 +5,9 @@ import json
 import numpy as np
 
 from generators.files import file_sha256
-from mano_gym.artifacts import read_manifest
+from mano_gym.assets import FILES, PREDICTORS, read_manifest
 from mano_gym.cli import main
-from mano_gym.cohort import STATIC_FEATURES, Cohort
-from mano_gym.predictor_artifacts import ARTIFACTS, FILES
+from mano_gym.cohorts.cohort import STATIC_FEATURES, Cohort
 from predictor.model import RiskPredictor
 from tests.conftest import DATA
 
@@ -37,20 +36,20 @@ def test_train_predictor_writes_both_models_and_their_manifest_entries(tmp_path,
         "--set", "cohort.weeks=3",
         "--set", "predictor.epochs=2",
     ]  # fmt: skip
-    args = ["train", "predictor", "--data", str(DATA), "--assets", str(tmp_path), *small]
+    args = ["train", "predictor", "--data", str(DATA), "--out", str(tmp_path), *small]
     assert main(args) == 0
     entries = read_manifest(tmp_path)["artifacts"]
-    for kind, name in ARTIFACTS.items():
+    for kind, name in PREDICTORS.items():
         entry = entries[name]
-        assert entry["sha256"] == file_sha256(tmp_path / FILES[kind])
+        assert entry["sha256"] == file_sha256(tmp_path / FILES[name])
         assert entry["cohort"]["train_patients"] == 300
         assert entry["hyperparameters"]["epochs"] == 2
         assert set(entry["inputs"]) == {"profiles", "rhythms"}
         assert f"lstm.{kind}.accuracy" in entry["metrics"]
-        RiskPredictor.load(tmp_path / FILES[kind])
+        RiskPredictor.load(tmp_path / FILES[name])
 
 
 def test_train_predictor_rejects_an_unknown_setting(tmp_path, capsys):
-    args = ["train", "predictor", "--assets", str(tmp_path), "--set", "cohort.nope=1"]
+    args = ["train", "predictor", "--out", str(tmp_path), "--set", "cohort.nope=1"]
     assert main(args) == 2
     assert "cohort.nope" in capsys.readouterr().err

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from mano_gym.behaviour import FixedPolicy, Untreated
-from mano_gym.env import ManoPatientEnv
-from mano_gym.rollouts import RiskScorePolicy, run_policy
+from mano_gym.cohorts.behaviour import FixedPolicy, Untreated
+from mano_gym.envs.patient import ManoPatientEnv
+from mano_gym.envs.rollouts import RiskScorePolicy, run_policy
 
 
 def test_every_enrolled_patient_is_treated_once_until_cure_or_twelve_weeks():

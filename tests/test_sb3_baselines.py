@@ -28,16 +28,16 @@ from agents.sb3_baselines import (
     make_sb3_env,
     train_sb3,
 )
-from mano_gym.episodes import RewardWeights
-from mano_gym.rollouts import enrolled, run_policy
-from mano_gym.treatments import (
+from mano_gym.dynamics.treatments import (
     INTENSITY_HIGH,
     INTENSITY_LOW,
     N_TREATMENTS,
     TREATMENTS,
     check_actions,
 )
-from mano_gym.vector_env import ManoPatientVectorEnv
+from mano_gym.envs.episodes import RewardWeights
+from mano_gym.envs.rollouts import enrolled, run_policy
+from mano_gym.envs.vector import ManoPatientVectorEnv
 from mano_gym.wrappers import (
     BoxActionWrapper,
     MultiDiscreteActionWrapper,
@@ -297,8 +297,8 @@ def test_default_config_is_sb3_defaults_with_the_dict_observation_policy():
         ({"algorithm": "sb3-dqn"}, "unknown SB3 algorithm 'sb3-dqn'; choose one of sb3-ppo"),
         ({"encoding": "tuple"}, "unknown encoding 'tuple'"),
         ({"vec": "threads"}, "unknown vec 'threads'"),
-        ({"n_envs": 0}, "n_envs must be a positive integer"),
-        ({"total_timesteps": 2.5}, "total_timesteps must be a positive integer"),
+        ({"n_envs": 0}, r"SB3Config.n_envs must be an integer >= 1, got 0"),
+        ({"total_timesteps": 2.5}, r"SB3Config.total_timesteps must be an integer >= 1"),
         ({"hyperparameters": {"n_step": 64}}, r"does not take hyperparameters \['n_step'\]"),
         ({"hyperparameters": {"seed": 1}}, r"does not take hyperparameters \['seed'\]"),
         ({"algorithm": "sb3-a2c", "hyperparameters": {"buffer_size": 10}}, "buffer_size"),

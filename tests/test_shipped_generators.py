@@ -11,14 +11,17 @@ from generators.evaluation.report import evaluate_profiles, evaluate_windows, re
 from generators.evaluation.rhythms import discriminative_score
 from generators.signals import SIGNAL_HIGH, SIGNAL_LOW
 from generators.splits import data_files
-from mano_gym.artifacts import data_hashes, verified_artifact
-from mano_gym.generator_artifacts import (
-    PROFILES,
+from mano_gym.assets import (
     RHYTHMS,
     load_profile_generator,
     load_rhythm_generator,
+    verified_artifact,
+)
+from mano_gym.build.generators import (
+    PROFILES,
     shipped_split,
 )
+from mano_gym.build.manifest import data_hashes
 from tests.conftest import DATA
 
 N = 1000

@@ -8,16 +8,10 @@ import pytest
 import torch
 from threadpoolctl import threadpool_limits
 
-from mano_gym.artifacts import verified_artifact
+from mano_gym.assets import LATENT, PREDICTORS, RULE, load_risk_predictor, verified_artifact
+from mano_gym.build.predictor import evaluate_shipped_predictors
 from mano_gym.cli import main
-from mano_gym.cohort import STATIC_FEATURES
-from mano_gym.predictor_artifacts import (
-    ARTIFACTS,
-    LATENT,
-    RULE,
-    evaluate_shipped_predictors,
-    load_predictor,
-)
+from mano_gym.cohorts.cohort import STATIC_FEATURES
 from tests.conftest import DATA
 
 SPEC_NAMES = (
@@ -67,7 +61,7 @@ def test_decision_rule_costs_at_most_a_point_of_macro_f1(metrics):
 
 
 def test_metrics_reproduce_the_manifest(metrics):
-    for name in ARTIFACTS.values():
+    for name in PREDICTORS.values():
         _, entry = verified_artifact(name)
         for key, value in entry["metrics"].items():
             assert metrics[key] == pytest.approx(value, abs=1e-6), key
@@ -75,7 +69,7 @@ def test_metrics_reproduce_the_manifest(metrics):
 
 def test_shipped_predictors_take_the_cohort_encoding():
     for kind in (LATENT, RULE):
-        model = load_predictor(kind=kind)
+        model = load_risk_predictor(kind=kind)
         assert model.static_dim == len(STATIC_FEATURES)
         assert tuple(model.static_names) == STATIC_FEATURES
 

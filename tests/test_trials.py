@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from mano_gym.env_assets import load_cohort
-from mano_gym.treatments import TREATMENTS, next_exposure
-from mano_gym.trials import TRIAL_INTENSITIES, Trials, make_trials, trial_policies
+from mano_gym.assets import load_cohort
+from mano_gym.cohorts.trials import TRIAL_INTENSITIES, Trials, make_trials, trial_policies
+from mano_gym.dynamics.treatments import TREATMENTS, next_exposure
 
 WEEKS = 6
 

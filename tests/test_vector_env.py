@@ -12,11 +12,11 @@ from gymnasium.vector import AutoresetMode
 
 import mano_gym  # noqa: F401  (registers ManoPatient-v0)
 from generators.signals import N_SIGNALS, SIGNAL_HIGH, SIGNAL_LOW, WINDOW_DAYS
-from mano_gym.env import ManoPatientEnv, make_episodes
-from mano_gym.env_assets import load_cohort
-from mano_gym.episodes import RewardWeights
-from mano_gym.treatments import N_TREATMENTS
-from mano_gym.vector_env import ManoPatientVectorEnv
+from mano_gym.assets import load_cohort
+from mano_gym.dynamics.treatments import N_TREATMENTS
+from mano_gym.envs.episodes import RandomDraws, RewardWeights, make_episodes
+from mano_gym.envs.patient import ManoPatientEnv
+from mano_gym.envs.vector import ManoPatientVectorEnv
 
 N = 6
 CBT = 2
@@ -208,8 +208,8 @@ def test_malformed_batch_actions_raise_a_value_error(venv, bad, message):
 @pytest.mark.parametrize(
     ("treatment", "intensity", "message"),
     [
-        (torch.ones(N), torch.full((N,), 0.5), "integer tensor"),
-        (torch.ones(N, dtype=torch.bool), torch.full((N,), 0.5), "integer tensor"),
+        (torch.ones(N), torch.full((N,), 0.5), "must be an integer index"),
+        (torch.ones(N, dtype=torch.bool), torch.full((N,), 0.5), "must be an integer index"),
         (torch.ones(N - 1, dtype=torch.long), torch.full((N,), 0.5), r"must have shape \(6,\)"),
         (torch.ones(N, dtype=torch.long), torch.full((N, 2), 0.5), r"must have shape \(6,\)"),
         (torch.ones(N, dtype=torch.long), torch.full((2, N // 2), 0.5), r"must have shape \(6,\)"),
@@ -287,13 +287,27 @@ def test_batched_episodes_equal_single_episodes_row_by_row():
         treatment = torch.as_tensor(rng.integers(N_TREATMENTS, size=n))
         intensity = torch.as_tensor(rng.uniform(0.1, 1.0, n), dtype=torch.float32)
         noise = torch.randn((n, WINDOW_DAYS, N_SIGNALS), generator=generator)
-        out = batch.step(treatment, intensity, noise, rng)
+        out = batch.step(treatment, intensity, GivenNoise(noise, rng))
         single_outs = [
-            single.step(treatment[i : i + 1], intensity[i : i + 1], noise[i : i + 1], rng)
+            single.step(
+                treatment[i : i + 1], intensity[i : i + 1], GivenNoise(noise[i : i + 1], rng)
+            )
             for i, single in enumerate(singles)
         ]
         compare(out, single_outs)
     compare(batch.observation(), [single.observation() for single in singles])
+
+
+class GivenNoise(RandomDraws):
+    """Random draws whose world-model noise is the one given."""
+
+    def __init__(self, noise: torch.Tensor, rng: np.random.Generator) -> None:
+        super().__init__(rng)
+        self.noise = noise
+
+    def normal(self, shape: tuple[int, ...], device: torch.device) -> torch.Tensor:
+        assert tuple(self.noise.shape) == shape
+        return self.noise
 
 
 class Recording:
@@ -357,10 +371,10 @@ def test_batched_reference_episodes_equal_single_episodes_given_the_same_draws()
         treatment = torch.as_tensor(rng.integers(N_TREATMENTS, size=n))
         intensity = torch.as_tensor(rng.uniform(0.1, 1.0, n), dtype=torch.float32)
         single_outs = [
-            single.step(treatment[i : i + 1], intensity[i : i + 1], None, recordings[i])
+            single.step(treatment[i : i + 1], intensity[i : i + 1], RandomDraws(recordings[i]))
             for i, single in enumerate(singles)
         ]
-        out = batch.step(treatment, intensity, None, replay)
+        out = batch.step(treatment, intensity, RandomDraws(replay))
         compare(out, single_outs)
         compare(batch.observation(), [single.observation() for single in singles])
     assert replay.calls == len(recordings[0].draws) > 0
@@ -372,14 +386,13 @@ def test_single_env_and_one_env_vector_agree_given_the_same_patient_and_noise(mo
     noises = []
     single_step, vector_step = env.episodes.step, venv.episodes.step
 
-    def record(treatment, intensity, noise, rng):
-        noises.append(noise.clone())
-        return single_step(treatment, intensity, noise, rng)
+    def record(treatment, intensity, draws):
+        noises.append(draws.normal((1, WINDOW_DAYS, N_SIGNALS), treatment.device))
+        return single_step(treatment, intensity, GivenNoise(noises[-1], draws.rng))
 
-    def replay(treatment, intensity, noise, rng):
-        replayed.append(noise)
-        assert noise.shape == noises[len(replayed) - 1].shape
-        return vector_step(treatment, intensity, noises[len(replayed) - 1], rng)
+    def replay(treatment, intensity, draws):
+        replayed.append(noises[len(replayed)])
+        return vector_step(treatment, intensity, GivenNoise(replayed[-1], draws.rng))
 
     replayed: list[torch.Tensor] = []
     monkeypatch.setattr(env.episodes, "step", record)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from generators.signals import SIGNAL_HIGH, SIGNAL_LOW, SIGNAL_NAMES, SIGNALS, signal
-from mano_gym.treatments import INTENSITY_HIGH, INTENSITY_LOW, TREATMENTS, treatment_index
+from mano_gym.dynamics.treatments import INTENSITY_HIGH, INTENSITY_LOW, TREATMENTS, treatment_index
 
 
 def test_five_signals_in_order_with_units_and_ranges():
@@ -33,7 +33,7 @@ def test_five_treatments_and_intensity_bounds():
 def test_vocabularies_import_without_heavy_dependencies():
     # Gymnasium is not heavy and is imported: importing mano_gym registers ManoPatient-v0.
     code = (
-        "import sys, generators.signals, mano_gym.treatments;"
+        "import sys, generators.signals, mano_gym.dynamics.treatments;"
         "heavy = {'torch', 'pandas', 'ctgan', 'sklearn'} & set(sys.modules);"
         "print(sorted(heavy))"
     )

@@ -6,13 +6,12 @@ import pytest
 import torch
 
 from generators.signals import SIGNAL_HIGH, SIGNAL_LOW, SIGNAL_NAMES, SIGNALS
-from mano_gym.artifacts import verified_artifact
-from mano_gym.cohort import enrolled_patients
-from mano_gym.env_assets import load_cohort, load_world_model
-from mano_gym.trials import make_trials
-from mano_gym.world_model import LOG_VAR_RANGE, WorldModel, WorldModelNetwork
-from mano_gym.world_model_evaluation import one_week_fidelity, rollout_drift
-from mano_gym.world_model_training import WorldModelConfig, train_world_model
+from mano_gym.assets import load_cohort, load_world_model, verified_artifact
+from mano_gym.build.world_model_fidelity import one_week_fidelity, rollout_drift
+from mano_gym.build.world_model_training import WorldModelConfig, train_world_model
+from mano_gym.cohorts.cohort import enrolled_patients
+from mano_gym.cohorts.trials import make_trials, trial_week
+from mano_gym.dynamics.world_model import LOG_VAR_RANGE, WorldModel, WorldModelNetwork
 
 TINY = WorldModelConfig(hidden=8, epochs=3, batch_size=32, seed=5, teacher_final=1.0)
 
@@ -28,24 +27,16 @@ def tiny(trials) -> WorldModel:
     return train_world_model(trials, TINY, progress=False)
 
 
-def inputs(trials, t: int = 0, model: WorldModel | None = None):
-    tensors = [
-        torch.as_tensor(trials.static),
-        torch.as_tensor(trials.baseline),
-        torch.as_tensor(trials.signals[:, t]),
-        torch.as_tensor(trials.exposure[:, t]),
-        torch.as_tensor(trials.treatment[:, t]),
-        torch.as_tensor(trials.intensity[:, t]),
-    ]
-    if model is not None:
-        tensors.append(model.initial_belief(len(trials)))
-    return tensors
+def inputs(trials, t: int = 0, model: WorldModel | None = None) -> tuple:
+    """Week `t` of the trials as the world model reads it, with the first belief."""
+    x = trials.tensors("cpu")
+    belief = model.initial_belief(len(trials)) if model is not None else torch.zeros(len(trials), 8)
+    return trial_week(x, t, x["signals"][:, t]), belief
 
 
 def test_network_gives_a_mean_and_bounded_log_variance_per_signal_per_day(trials):
     network = WorldModelNetwork(trials.static.shape[1], hidden=8)
-    belief = torch.zeros(len(trials), 8)
-    mean, log_var, new_belief = network(*inputs(trials), belief)
+    mean, log_var, new_belief = network(*inputs(trials))
     assert mean.shape == log_var.shape == (len(trials), 7, 5)
     assert new_belief.shape == (len(trials), 8)
     assert log_var.min() >= LOG_VAR_RANGE[0] and log_var.max() <= LOG_VAR_RANGE[1]
@@ -62,10 +53,10 @@ def test_samples_lie_on_each_signals_support(trials, tiny):
 
 
 def test_variance_is_positive_and_the_belief_carries_the_past(trials, tiny):
-    args = inputs(trials, model=tiny)
-    mean, var, belief = tiny.predict(*args)
+    week, first = inputs(trials, model=tiny)
+    mean, var, belief = tiny.predict(week, first)
     assert torch.all(var > 0)
-    again, _, _ = tiny.predict(*args[:-1], belief)  # same week, another belief
+    again, _, _ = tiny.predict(week, belief)  # same week, another belief
     assert not torch.allclose(mean, again)
 
 

@@ -7,11 +7,10 @@ import numpy as np
 
 from generators.files import file_sha256
 from generators.signals import SIGNAL_NAMES
-from mano_gym.artifacts import read_manifest
+from mano_gym.assets import FILES, load_cohort, read_manifest
 from mano_gym.cli import main
-from mano_gym.env_assets import FILES, load_cohort
-from mano_gym.trials import Trials
-from mano_gym.world_model import WorldModel
+from mano_gym.cohorts.trials import Trials
+from mano_gym.dynamics.world_model import WorldModel
 
 
 def test_generate_trials_writes_loadable_trajectories(tmp_path):
@@ -36,7 +35,7 @@ def test_train_world_model_writes_cohorts_model_and_manifest(tmp_path, capsys):
         "--set", "world_model.hidden=8",
         "--epochs", "1",
     ]  # fmt: skip
-    assert main(["train", "world-model", "--assets", str(tmp_path), *small]) == 0
+    assert main(["train", "world-model", "--out", str(tmp_path), *small]) == 0
     capsys.readouterr()
     entries = read_manifest(tmp_path)["artifacts"]
     for name in ("cohort_train", "cohort_eval", "world_model"):

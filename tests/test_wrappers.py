@@ -14,7 +14,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import mano_gym  # noqa: F401  (registers ManoPatient-v0)
-from mano_gym.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS, TREATMENTS
+from mano_gym.dynamics.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS, TREATMENTS
 from mano_gym.wrappers import BoxActionWrapper, MultiDiscreteActionWrapper
 
 INTENSITIES = np.array([INTENSITY_LOW, 0.137, 0.25, 0.5, 0.55, 0.83, INTENSITY_HIGH])

@@ -12,16 +12,15 @@ from rich.table import Table
 
 from generators.evaluation.rhythms import DISCRIMINATOR_REPEATS
 from generators.signals import SIGNAL_NAMES
-from mano_gym.artifacts import ASSETS
-from mano_gym.cli.overrides import add_overrides_option, apply_overrides
-from mano_gym.cli.threads import add_threads_option, limit_threads
-from mano_gym.generator_artifacts import (
+from mano_gym.assets import load_profile_generator, load_rhythm_generator
+from mano_gym.build.generators import (
     GeneratorTrainingConfig,
     evaluate_shipped_generators,
-    load_profile_generator,
-    load_rhythm_generator,
     train_generators,
 )
+from mano_gym.build.manifest import output_folder
+from mano_gym.cli.options import add_training_options, limit_threads, shortcuts
+from mano_gym.cli.overrides import apply_overrides
 
 DEFAULT_DATA = Path("../shared/data")
 DEFAULT_CHECKPOINT = Path("runs/generators/rhythms_timegan.ckpt")
@@ -30,14 +29,16 @@ DEFAULT_CHECKPOINT = Path("runs/generators/rhythms_timegan.ckpt")
 def register(topics: dict[str, argparse._SubParsersAction]) -> None:
     train = topics["train"].add_parser(
         "generators",
-        help="fit CTGAN (profiles) and TimeGAN (rhythms) on real data, write them to --assets",
+        help="fit CTGAN (profiles) and TimeGAN (rhythms) on real data, write an asset set "
+        "holding them to --out",
     )
     train.add_argument("--data", type=Path, default=DEFAULT_DATA, help="real-data folder")
-    train.add_argument("--assets", type=Path, default=ASSETS, help="where to write the models")
-    train.add_argument("--seed", type=int, help="seed of both generators and the data split")
     train.add_argument("--epochs", type=int, help="CTGAN epochs")
-    train.add_argument("--device", help="torch device, e.g. cpu or cuda")
-    train.add_argument("--logdir", type=Path, help="TensorBoard folder for the loss curves")
+    add_training_options(
+        train,
+        "override any setting, e.g. rhythms.hidden_dim=32 or profiles.batch_size=200 "
+        "(sections: profiles, rhythms, split)",
+    )
     train.add_argument(
         "--checkpoint",
         type=Path,
@@ -48,12 +49,6 @@ def register(topics: dict[str, argparse._SubParsersAction]) -> None:
         "--resume",
         action="store_true",
         help="continue TimeGAN from --checkpoint after a kill (CTGAN, about a minute, is refitted)",
-    )
-    add_threads_option(train)
-    add_overrides_option(
-        train,
-        "override any setting, e.g. rhythms.hidden_dim=32 or profiles.batch_size=200 "
-        "(sections: profiles, rhythms, split)",
     )
     train.set_defaults(run=run_train)
 
@@ -95,25 +90,26 @@ def register(topics: dict[str, argparse._SubParsersAction]) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    config = GeneratorTrainingConfig()
-    if args.seed is not None:
-        config.profiles.seed = config.rhythms.seed = config.split.seed = args.seed
-    if args.epochs is not None:
-        config.profiles.epochs = args.epochs
-    if args.device is not None:
-        config.profiles.device = config.rhythms.device = args.device
-    apply_overrides(config, args.set)
+    out = output_folder(args.out, args.ship)
+    fields = {
+        "seed": ("profiles.seed", "rhythms.seed", "split.seed"),
+        "epochs": ("profiles.epochs",),
+        "device": ("profiles.device", "rhythms.device"),
+    }
+    config = apply_overrides(GeneratorTrainingConfig(), shortcuts(args, fields))
     with limit_threads(args.threads):
         entries = train_generators(
             args.data,
             config,
+            out,
             args.assets,
+            args.ship,
             args.logdir,
             checkpoint=args.checkpoint,
             resume=args.resume,
         )
     for name, entry in entries.items():
-        print(f"{name}: {args.assets / entry['file']} ({entry['training_seconds']} s)")
+        print(f"{name}: {out / entry['file']} ({entry['training_seconds']} s)")
     print_metrics({k: v for e in entries.values() for k, v in e["metrics"].items()})
     return 0
 

@@ -1,39 +1,50 @@
-"""`--set section.field=value`: override any field of a nested config dataclass from the CLI."""
+"""`--set section.field=value`: a new config with any fields of a nested config dataclass
+replaced, built with `dataclasses.replace` so that every config's own checks run (once per
+dataclass, on all of its changes together)."""
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 from typing import Any
 
 
-def add_overrides_option(
-    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
-    help: str,
-    metavar: str = "SECTION.FIELD=VALUE",
-) -> None:
-    """`--set`, repeatable, collected in order for `apply_overrides`."""
-    parser.add_argument("--set", action="append", default=[], metavar=metavar, help=help)
-
-
 def apply_overrides(config: Any, assignments: list[str]) -> Any:
-    """Set each `a.b=value` on `config` (in place), converting `value` to the type of the
-    field's current value; an unknown field or a bad value raises `ValueError`."""
+    """`config` with each `a.b=value` applied (a later one wins), `value` converted to the type
+    of the field's current value; an unknown field, or a value the config refuses, raises a
+    `ValueError` naming the setting."""
+    changes: dict[tuple[str, ...], str] = {}
     for assignment in assignments:
         dotted, sep, text = assignment.partition("=")
         if not sep:
             raise ValueError(f"--set expects section.field=value, got {assignment!r}")
-        *path, name = dotted.split(".")
-        target = config
-        for part in path:
-            target = getattr(target, part, None)
-            if not dataclasses.is_dataclass(target):
-                raise ValueError(f"unknown config section {part!r} in {dotted!r}")
-        fields = {f.name for f in dataclasses.fields(target)}
+        changes[tuple(dotted.split("."))] = text
+    return _replaced(config, changes, ())
+
+
+def _replaced(config: Any, changes: dict[tuple[str, ...], str], prefix: tuple[str, ...]) -> Any:
+    fields = {f.name for f in dataclasses.fields(config) if f.init}
+    where = ".".join(prefix) or type(config).__name__
+    values: dict[str, Any] = {}
+    for name in dict.fromkeys(path[0] for path in changes):
+        dotted = ".".join((*prefix, name))
         if name not in fields:
-            raise ValueError(f"unknown setting {dotted!r}; {'.'.join(path)} has {sorted(fields)}")
-        setattr(target, name, _convert(getattr(target, name), text, dotted))
-    return config
+            raise ValueError(f"unknown setting {dotted!r}; {where} has {', '.join(sorted(fields))}")
+        current = getattr(config, name)
+        inner = {path[1:]: text for path, text in changes.items() if path[0] == name}
+        if dataclasses.is_dataclass(current):
+            if () in inner:
+                sub = ", ".join(f.name for f in dataclasses.fields(current))
+                raise ValueError(f"{dotted} is a section: set one of its fields ({sub})")
+            values[name] = _replaced(current, inner, (*prefix, name))
+        elif set(inner) != {()}:
+            raise ValueError(f"unknown setting {dotted}.{next(iter(p for p in inner if p))[0]}")
+        else:
+            values[name] = _convert(current, inner[()], dotted)
+    try:
+        return dataclasses.replace(config, **values)
+    except (TypeError, ValueError) as error:
+        given = [".".join((*prefix, *path)) + "=" + text for path, text in changes.items()]
+        raise ValueError(f"--set {' '.join(given)}: {error}") from None
 
 
 def _convert(current: Any, text: str, name: str) -> Any:
@@ -45,6 +56,15 @@ def _convert(current: Any, text: str, name: str) -> Any:
         if isinstance(current, tuple):
             element = type(current[0]) if current else str
             return tuple(element(part) for part in text.split(",") if part)
+        if current is None:  # an optional setting: a number if it reads as one
+            for kind in (int, float):
+                try:
+                    return kind(text)
+                except ValueError:
+                    pass
+            return None if text.lower() == "none" else text
+        if isinstance(current, dict):
+            raise ValueError("a table cannot be set from the command line")
         return type(current)(text)
     except ValueError as error:
         raise ValueError(f"bad value {text!r} for {name} ({error})") from None

@@ -6,34 +6,29 @@ import argparse
 import json
 from pathlib import Path
 
-from mano_gym.artifacts import ASSETS
-from mano_gym.cli.generators import DEFAULT_DATA, print_metrics
-from mano_gym.cli.overrides import add_overrides_option, apply_overrides
-from mano_gym.cli.threads import add_threads_option, limit_threads
-from mano_gym.predictor_artifacts import (
+from mano_gym.build.manifest import output_folder
+from mano_gym.build.predictor import (
     PredictorTrainingConfig,
     evaluate_shipped_predictors,
     train_predictors,
 )
+from mano_gym.cli.generators import DEFAULT_DATA, print_metrics
+from mano_gym.cli.options import add_threads_option, add_training_options, limit_threads, shortcuts
+from mano_gym.cli.overrides import apply_overrides
 
 
 def register(topics: dict[str, argparse._SubParsersAction]) -> None:
     train = topics["train"].add_parser(
         "predictor",
         help="train the hybrid LSTM risk predictors (latent DASS and rule labels) on simulated "
-        "weeks, write them to --assets",
+        "weeks from the generators of --assets, write an asset set holding them to --out",
     )
     train.add_argument("--data", type=Path, default=DEFAULT_DATA, help="real-data folder")
-    train.add_argument("--assets", type=Path, default=ASSETS, help="where to write the models")
-    train.add_argument("--seed", type=int, help="seed of the predictors' training")
-    train.add_argument("--device", help="torch device, e.g. cpu or cuda")
-    train.add_argument("--logdir", type=Path, help="TensorBoard folder for the training curves")
-    add_overrides_option(
+    add_training_options(
         train,
         "override any setting, e.g. predictor.lstm_hidden=32 or cohort.train_patients=2048 "
         "(sections: cohort, predictor)",
     )
-    add_threads_option(train)
     train.set_defaults(run=run_train)
 
     evaluate = topics["evaluate"].add_parser(
@@ -41,29 +36,31 @@ def register(topics: dict[str, argparse._SubParsersAction]) -> None:
         help="metrics of the shipped predictors and their baselines on the held-out cohort",
     )
     evaluate.add_argument("--data", type=Path, default=DEFAULT_DATA, help="real-data folder")
+    evaluate.add_argument(
+        "--assets", type=Path, help="asset set to evaluate (default: the shipped set)"
+    )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     add_threads_option(evaluate)
     evaluate.set_defaults(run=run_evaluate)
 
 
 def run_train(args: argparse.Namespace) -> int:
-    config = PredictorTrainingConfig()
-    if args.seed is not None:
-        config.predictor.seed = args.seed
-    if args.device is not None:
-        config.predictor.device = args.device
-    apply_overrides(config, args.set)
+    out = output_folder(args.out, args.ship)
+    if not args.data.is_dir():
+        raise FileNotFoundError(f"real-data folder not found: {args.data}")
+    fields = {"seed": ("predictor.seed",), "device": ("predictor.device",)}
+    config = apply_overrides(PredictorTrainingConfig(), shortcuts(args, fields))
     with limit_threads(args.threads):
-        entries = train_predictors(args.data, config, args.assets, args.logdir)
+        entries = train_predictors(args.data, config, out, args.assets, args.ship, args.logdir)
     for name, entry in entries.items():
-        print(f"{name}: {args.assets / entry['file']} ({entry['training_seconds']} s)")
+        print(f"{name}: {out / entry['file']} ({entry['training_seconds']} s)")
     print_metrics({k: v for e in entries.values() for k, v in e["metrics"].items()}, "predictor")
     return 0
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
     with limit_threads(args.threads):
-        metrics = evaluate_shipped_predictors(args.data)
+        metrics = evaluate_shipped_predictors(args.data, assets=args.assets)
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:

@@ -9,10 +9,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from mano_gym.cli.threads import add_threads_option, limit_threads
-from mano_gym.cohort import TRAIN_COHORT_SEED, make_cohort
-from mano_gym.generator_artifacts import load_profile_generator, load_rhythm_generator
-from mano_gym.reference_validation import checks_to_metrics, validate_reference
+from mano_gym.assets import load_profile_generator, load_rhythm_generator
+from mano_gym.build.reference_validation import checks_to_metrics, validate_reference
+from mano_gym.cli.options import add_threads_option, limit_threads
+from mano_gym.cohorts.cohort import TRAIN_COHORT_SEED
+from mano_gym.cohorts.sampling import make_cohort
 
 VALIDATION_PATIENTS = 20000
 

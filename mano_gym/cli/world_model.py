@@ -6,17 +6,17 @@ import argparse
 import json
 from pathlib import Path
 
-from mano_gym.artifacts import ASSETS
-from mano_gym.cli.generators import print_metrics
-from mano_gym.cli.overrides import add_overrides_option, apply_overrides
-from mano_gym.cli.threads import add_threads_option, limit_threads
-from mano_gym.env_assets import load_cohort
-from mano_gym.trials import make_trials
-from mano_gym.world_model_artifacts import (
+from mano_gym.assets import load_cohort
+from mano_gym.build.manifest import output_folder
+from mano_gym.build.world_model import (
     WorldModelTrainingConfig,
     evaluate_shipped_world_model,
     train_world_model_artifacts,
 )
+from mano_gym.cli.generators import print_metrics
+from mano_gym.cli.options import add_threads_option, add_training_options, limit_threads, shortcuts
+from mano_gym.cli.overrides import apply_overrides
+from mano_gym.cohorts.trials import make_trials
 
 
 def register(topics: dict[str, argparse._SubParsersAction]) -> None:
@@ -37,25 +37,23 @@ def register(topics: dict[str, argparse._SubParsersAction]) -> None:
     train = topics["train"].add_parser(
         "world-model",
         help="sample the train and held-out cohorts, run virtual trials, train the attention "
-        "Seq2Seq world model, write all three to --assets",
+        "Seq2Seq world model, write an asset set holding all three to --out",
     )
-    train.add_argument("--assets", type=Path, default=ASSETS, help="where to write them")
-    train.add_argument("--seed", type=int, help="seed of the world model's training")
     train.add_argument("--epochs", type=int, help="training epochs")
-    train.add_argument("--device", help="torch device, e.g. cpu or cuda")
-    train.add_argument("--logdir", type=Path, help="TensorBoard folder for the training curves")
-    add_overrides_option(
+    add_training_options(
         train,
         "override any setting, e.g. world_model.hidden=64 or cohort.weeks=16 "
         "(sections: cohort, world_model; replicas=N at the top level)",
     )
-    add_threads_option(train)
     train.set_defaults(run=run_train)
 
     evaluate = topics["evaluate"].add_parser(
         "world-model",
         help="fidelity of the shipped world model to the reference simulator on the held-out "
         "cohort (one-week MAE vs noise floor, calibration, drift, policy ranking)",
+    )
+    evaluate.add_argument(
+        "--assets", type=Path, help="asset set to evaluate (default: the shipped set)"
     )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     add_threads_option(evaluate)
@@ -70,22 +68,20 @@ def run_generate_trials(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    config = WorldModelTrainingConfig()
-    for name in ("seed", "epochs", "device"):
-        if getattr(args, name) is not None:
-            setattr(config.world_model, name, getattr(args, name))
-    apply_overrides(config, args.set)
+    out = output_folder(args.out, args.ship)
+    fields = {name: (f"world_model.{name}",) for name in ("seed", "epochs", "device")}
+    config = apply_overrides(WorldModelTrainingConfig(), shortcuts(args, fields))
     with limit_threads(args.threads):
-        entries = train_world_model_artifacts(config, args.assets, args.logdir)
+        entries = train_world_model_artifacts(config, out, args.assets, args.ship, args.logdir)
     for name, entry in entries.items():
-        print(f"{name}: {args.assets / entry['file']}")
+        print(f"{name}: {out / entry['file']}")
     print_metrics(entries["world_model"]["metrics"], "world model")
     return 0
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
     with limit_threads(args.threads):
-        metrics = evaluate_shipped_world_model()
+        metrics = evaluate_shipped_world_model(args.assets)
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mano_gym.cohort import Cohort
-from mano_gym.reference import Patients, ReferenceSimulator, Week
-from mano_gym.treatments import INTENSITY_LOW, TREATMENTS
+from mano_gym.cohorts.cohort import Cohort
+from mano_gym.dynamics.reference import Patients, ReferenceSimulator, Week
+from mano_gym.dynamics.treatments import INTENSITY_LOW, TREATMENTS
 from predictor.labels import DASS_CUTS, MODERATE
 
 _DEPRESSION = 0

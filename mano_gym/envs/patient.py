@@ -8,86 +8,20 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
-from gymnasium import spaces
 
-from generators.signals import N_SIGNALS, WINDOW_DAYS
-from mano_gym.cohort import STATIC_FEATURES, Cohort
-from mano_gym.env_assets import load_cohort, load_risk_predictor, load_world_model
-from mano_gym.episodes import (
-    DYNAMICS,
+from mano_gym.cohorts.cohort import Cohort
+from mano_gym.dynamics.treatments import TREATMENTS
+from mano_gym.envs.episodes import (
     REWARD_TERMS,
     SAFETY_FLAGS,
-    Episodes,
+    RandomDraws,
     RewardWeights,
+    make_episodes,
 )
-from mano_gym.reference import SAFETY_FLAGS as REFERENCE_FLAGS
-from mano_gym.render import render_ansi, render_rgb
-from mano_gym.treatments import (
-    INTENSITY_HIGH,
-    INTENSITY_LOW,
-    N_TREATMENTS,
-    TREATMENTS,
-    check_actions,
-)
+from mano_gym.envs.render import render_ansi, render_rgb
+from mano_gym.envs.spaces import make_action_space, make_observation_space, read_actions
 
-ACTION_FORMS = ("dict", "tuple")
 _DEFAULT = RewardWeights()
-
-
-def make_action_space(form: str = "dict") -> spaces.Space:
-    """The hybrid action space, as a `Dict` (default) or the equivalent `Tuple`."""
-    treatment = spaces.Discrete(N_TREATMENTS)
-    intensity = spaces.Box(INTENSITY_LOW, INTENSITY_HIGH, (1,), np.float32)
-    if form == "dict":
-        return spaces.Dict({"treatment": treatment, "intensity": intensity})
-    if form == "tuple":
-        return spaces.Tuple((treatment, intensity))
-    raise ValueError(f"unknown action_space {form!r}; choose one of {', '.join(ACTION_FORMS)}")
-
-
-def make_observation_space(max_weeks: int) -> spaces.Dict:
-    """The observation space of one patient."""
-    return spaces.Dict(
-        {
-            "static": spaces.Box(0.0, 1.0, (len(STATIC_FEATURES),), np.float32),
-            "signals": spaces.Box(0.0, 1.0, (WINDOW_DAYS, N_SIGNALS), np.float32),
-            "risk": spaces.Box(0.0, 1.0, (3,), np.float32),
-            "exposure": spaces.Box(0.0, 1.0, (N_TREATMENTS,), np.float32),
-            "week": spaces.Box(0.0, float(max_weeks), (1,), np.float32),
-        }
-    )
-
-
-def split_action(action: Any, form: str) -> tuple[Any, Any]:
-    """The treatment and intensity parts of an action (or a batch) in `form`, unchecked; a
-    `ValueError` if it is not a dict with exactly those keys (or a pair, for `"tuple"`)."""
-    if form == "dict":
-        if not isinstance(action, dict):
-            raise ValueError(
-                f"action must be a dict with keys 'treatment' and 'intensity', "
-                f"got {type(action).__name__}"
-            )
-        if set(action) != {"treatment", "intensity"}:
-            raise ValueError(
-                f"action keys must be 'treatment' and 'intensity', got {sorted(map(str, action))}"
-            )
-        return action["treatment"], action["intensity"]
-    if not isinstance(action, (tuple, list)) or len(action) != 2:
-        raise ValueError("action must be a (treatment, intensity) pair")
-    return action[0], action[1]
-
-
-def parse_action(action: Any, form: str) -> tuple[int, float]:
-    """`(treatment, intensity)` of one action in `form`; a `ValueError` names what is wrong."""
-    treatment, intensity = split_action(action, form)
-    treatment = np.asarray(treatment)
-    intensity = np.asarray(intensity)
-    if treatment.size != 1 or treatment.ndim > 1:
-        raise ValueError(f"treatment must be one integer, got shape {treatment.shape}")
-    if intensity.shape not in ((1,), ()):
-        raise ValueError(f"intensity must have shape (1,), got shape {intensity.shape}")
-    treatment, intensity = check_actions(treatment.reshape(1), intensity.reshape(1), 1)
-    return int(treatment[0]), float(intensity[0])
 
 
 class ManoPatientEnv(gym.Env):
@@ -122,15 +56,15 @@ class ManoPatientEnv(gym.Env):
 
     A `Dict`, all `float32`:
 
-    | key        | shape  | range       | what                                                    |
-    |------------|--------|-------------|---------------------------------------------------------|
-    | `static`   | (16,)  | 0 - 1       | encoded profile (`mano_gym.cohort.STATIC_FEATURES`)     |
-    | `signals`  | (7, 5) | 0 - 1       | last week's daily signals, each scaled from its range   |
-    |            |        |             | (`generators.signals`: sleep_hours 1-16 h, sleep_quality |
-    |            |        |             | 1-5, resting_hr 30-120 bpm, stress 1-5, mood 1-5)        |
-    | `risk`     | (3,)   | 0 - 1       | predicted P(low), P(medium), P(high)                    |
-    | `exposure` | (5,)   | 0 - 1       | exposure trace per treatment (`mano_gym.treatments`)    |
-    | `week`     | (1,)   | 0 - 12      | weeks of treatment so far                               |
+    | key        | shape  | range  | what                                                         |
+    |------------|--------|--------|--------------------------------------------------------------|
+    | `static`   | (16,)  | 0 - 1  | encoded profile (`mano_gym.cohorts.cohort.STATIC_FEATURES`)  |
+    | `signals`  | (7, 5) | 0 - 1  | last week's daily signals, each scaled from its range        |
+    |            |        |        | (`generators.signals`: sleep_hours 1-16 h, sleep_quality     |
+    |            |        |        | 1-5, resting_hr 30-120 bpm, stress 1-5, mood 1-5)            |
+    | `risk`     | (3,)   | 0 - 1  | predicted P(low), P(medium), P(high)                         |
+    | `exposure` | (5,)   | 0 - 1  | exposure trace per treatment (`mano_gym.dynamics.treatments`) |
+    | `week`     | (1,)   | 0 - 12 | weeks of treatment so far                                    |
 
     ## Rewards
 
@@ -183,6 +117,8 @@ class ManoPatientEnv(gym.Env):
     |                   |                 | `cure_threshold`: see Rewards                         |
     | `device`          | `"cpu"`         | torch device of the models                            |
     | `world_model`     | shipped         | path of another world model file                      |
+    | `assets`          | shipped         | an asset set built by `mano train ... --out DIR`: its |
+    |                   |                 | world model, cohorts and risk predictor               |
     | `render_mode`     | `None`          | `"ansi"` (a text table) or `"rgb_array"` (a figure)   |
 
     ## Vectorized environment
@@ -211,6 +147,7 @@ class ManoPatientEnv(gym.Env):
         cure_threshold: float = _DEFAULT.cure_threshold,
         device: str = "cpu",
         world_model: str | Path | None = None,
+        assets: str | Path | None = None,
         render_mode: str | None = None,
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -218,6 +155,7 @@ class ManoPatientEnv(gym.Env):
                 f"unknown render_mode {render_mode!r}; choose one of "
                 f"{', '.join(self.metadata['render_modes'])}"
             )
+        self.action_space = make_action_space(action_space)
         self.episodes = make_episodes(
             1,
             cohort,
@@ -228,46 +166,53 @@ class ManoPatientEnv(gym.Env):
             ),
             device,
             world_model,
+            assets,
         )
         self.dynamics, self.render_mode, self.max_weeks = dynamics, render_mode, max_weeks
         self._form = action_space
-        self.action_space = make_action_space(action_space)
         self.observation_space = make_observation_space(max_weeks)
+        self._device = self.episodes.device
         self._records: list[dict] = []
         self._ended = True  # no episode until the first reset
 
     def reset(
         self, *, seed: int | None = None, options: dict | None = None
     ) -> tuple[dict[str, np.ndarray], dict]:
-        super().reset(seed=seed)
+        options = dict(options or {})
+        unknown = set(options) - {"patient"}
+        if unknown:
+            raise ValueError(f"unknown reset options {sorted(map(str, unknown))}; known: patient")
+        patient = options.get("patient")
         episodes = self.episodes
-        patient = (options or {}).get("patient")
+        if patient is not None:
+            if isinstance(patient, (bool, np.bool_)) or not isinstance(patient, (int, np.integer)):
+                raise ValueError(f"options['patient'] must be a cohort index, got {patient!r}")
+            if not 0 <= patient < len(episodes.cohort):
+                raise ValueError(
+                    f"options['patient'] {patient} is outside the cohort's "
+                    f"0..{len(episodes.cohort) - 1}"
+                )
+        super().reset(seed=seed)
         if patient is None:
-            patient = int(episodes.enrolled[self.np_random.integers(len(episodes.enrolled))])
-        elif not isinstance(patient, (int, np.integer)):
-            raise ValueError(f"options['patient'] must be a cohort index, got {patient!r}")
-        episodes.start(np.zeros(1, np.int64), np.array([patient]))
+            patient = episodes.enrolled[self.np_random.integers(len(episodes.enrolled))]
+        episodes.start(np.zeros(1, np.int64), np.array([patient], np.int64))
+        self._draws = RandomDraws(self.np_random)
         self._records = [self._record(None, 0.0, 0.0)]
         self._ended = False
-        info = {"patient": int(patient), "risk_score": float(episodes.score[0])}
+        info = {"patient": int(patient), "risk_score": float(episodes.state.score[0])}
         return self._observation(), info
 
     def step(self, action: Any) -> tuple[dict[str, np.ndarray], float, bool, bool, dict]:
         if self._ended:
             raise RuntimeError("the episode has ended (or not begun): call reset() first")
-        treatment, intensity = parse_action(action, self._form)
-        episodes = self.episodes
-        noise = None
-        if episodes.world_model is not None:
-            draw = self.np_random.standard_normal((1, WINDOW_DAYS, N_SIGNALS), np.float32)
-            noise = torch.from_numpy(draw).to(episodes.device)
-        out = episodes.step(
-            torch.tensor([treatment], device=episodes.device),
-            torch.tensor([intensity], dtype=torch.float32, device=episodes.device),
-            noise,
-            self.np_random,
+        treatment, intensity = read_actions(action, self._form)
+        out = self.episodes.step(
+            torch.from_numpy(treatment).to(self._device),
+            torch.from_numpy(intensity.astype(np.float32)).to(self._device),
+            self._draws,
         )
         values = {key: value[0].cpu().numpy() for key, value in out.items()}
+        treatment, intensity = int(treatment[0]), float(intensity[0])
         info = {
             "risk_score": float(values["risk_score"]),
             **{term: float(values[term]) for term in REWARD_TERMS},
@@ -276,23 +221,17 @@ class ManoPatientEnv(gym.Env):
             "signals": values["signals"],
             "treatment": TREATMENTS[treatment],
             "intensity": intensity,
-            "patient": int(episodes.patient[0]),
-            "week": int(episodes.week[0]),
+            "patient": int(self.episodes.state.patient[0]),
+            "week": int(self.episodes.state.week[0]),
         }
-        if self.dynamics == "reference":
-            info["dass"] = values["dass"]
-            info["true_risk"] = int(values["true_risk"])
-            info.update({flag: bool(values[flag]) for flag in REFERENCE_FLAGS})
+        for key in self.episodes.dynamics.info_keys:
+            value = values[key]
+            info[key] = value if value.ndim else value.item()
         reward = float(values["reward"])
         self._records.append(self._record(treatment, intensity, reward))
-        self._ended = bool(values["terminated"]) or bool(values["truncated"])
-        return (
-            self._observation(),
-            reward,
-            bool(values["terminated"]),
-            bool(values["truncated"]),
-            info,
-        )
+        terminated, truncated = bool(values["terminated"]), bool(values["truncated"])
+        self._ended = terminated or truncated
+        return self._observation(), reward, terminated, truncated, info
 
     def render(self) -> str | np.ndarray | None:
         if self.render_mode == "ansi":
@@ -313,36 +252,12 @@ class ManoPatientEnv(gym.Env):
 
     def _record(self, treatment: int | None, intensity: float, reward: float) -> dict:
         """What rendering shows of one week."""
-        episodes = self.episodes
+        state = self.episodes.state
         return {
-            "week": int(episodes.week[0]),
+            "week": int(state.week[0]),
             "treatment": None if treatment is None else TREATMENTS[treatment],
             "intensity": intensity,
-            "signals": episodes.last[0].cpu().numpy(),
-            "risk_score": float(episodes.score[0]),
+            "signals": state.last[0].cpu().numpy(),
+            "risk_score": float(state.score[0]),
             "reward": reward,
         }
-
-
-def make_episodes(
-    n: int,
-    cohort: str | Path | Cohort,
-    dynamics: str,
-    max_weeks: int,
-    reward: RewardWeights,
-    device: str,
-    world_model: str | Path | None,
-) -> Episodes:
-    """The `Episodes` behind an environment of `n` patients, on the shipped artifacts."""
-    if dynamics not in DYNAMICS:
-        raise ValueError(f"unknown dynamics {dynamics!r}; choose one of {', '.join(DYNAMICS)}")
-    model = load_world_model(world_model, device) if dynamics == "world_model" else None
-    return Episodes(
-        n,
-        load_cohort(cohort),
-        load_risk_predictor(device=device),
-        model,
-        reward,
-        max_weeks,
-        device,
-    )

@@ -22,8 +22,18 @@ import torch
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from mano_gym.trials import Trials
-from mano_gym.world_model import SignalSupport, WorldModel, WorldModelNetwork
+from generators.config_checks import (
+    DEVICE,
+    FRACTION,
+    NON_NEGATIVE_INT,
+    OPEN_FRACTION,
+    POSITIVE,
+    POSITIVE_INT,
+    Rule,
+    check_fields,
+)
+from mano_gym.cohorts.trials import Trials, trial_week
+from mano_gym.dynamics.world_model import SignalSupport, WorldModel, WorldModelNetwork
 
 
 @dataclass
@@ -40,12 +50,21 @@ class WorldModelConfig:
     device: str = "cpu"
 
     def __post_init__(self) -> None:
-        if self.epochs < 1 or self.batch_size < 1 or self.hidden < 1:
-            raise ValueError("epochs, batch_size and hidden must be >= 1")
-        if not 0.0 <= self.teacher_final <= 1.0 or not 0.0 < self.anneal_fraction <= 1.0:
-            raise ValueError("teacher_final must lie in [0, 1] and anneal_fraction in (0, 1]")
-        if not 0.0 < self.validation_fraction < 1.0:
-            raise ValueError("validation_fraction must lie in (0, 1)")
+        check_fields(
+            self,
+            {
+                "hidden": POSITIVE_INT,
+                "epochs": POSITIVE_INT,
+                "batch_size": POSITIVE_INT,
+                "learning_rate": POSITIVE,
+                "teacher_final": FRACTION,
+                "anneal_fraction": Rule(lambda v: OPEN_FRACTION.check(v) or v == 1, "in (0, 1]"),
+                "validation_fraction": OPEN_FRACTION,
+                "grad_clip": POSITIVE,
+                "seed": NON_NEGATIVE_INT,
+                "device": DEVICE,
+            },
+        )
 
 
 def rollout_nll(
@@ -63,15 +82,7 @@ def rollout_nll(
     mean_sd = network.signal_mean, network.signal_std
     total = signals.new_zeros(())
     for t in range(signals.shape[1] - 1):
-        mean, log_var, belief = network(
-            batch["static"],
-            batch["baseline"],
-            last,
-            batch["exposure"][:, t],
-            batch["treatment"][:, t],
-            batch["intensity"][:, t],
-            belief,
-        )
+        mean, log_var, belief = network(trial_week(batch, t, last), belief)
         target = (signals[:, t + 1] - mean_sd[0]) / mean_sd[1]
         total = total + F.gaussian_nll_loss(mean, target, log_var.exp(), full=True)
         if teacher < 1.0:

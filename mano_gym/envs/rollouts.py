@@ -3,7 +3,7 @@ environment: the common ground for comparing policies, agents and dynamics.
 
 A policy here sees the batched observation (NumPy, as `ManoPatientVectorEnv` gives it) and
 returns `(treatment (n,), intensity (n,))`; `RiskScorePolicy` turns a behaviour policy of
-`mano_gym.behaviour`, which looks only at the risk score, into one.
+`mano_gym.cohorts.behaviour`, which looks only at the risk score, into one.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Protocol
 
 import numpy as np
 
-from mano_gym.behaviour import BehaviourPolicy
-from mano_gym.episodes import RewardWeights
-from mano_gym.treatments import N_TREATMENTS
-from mano_gym.vector_env import ManoPatientVectorEnv
+from mano_gym.cohorts.behaviour import BehaviourPolicy
+from mano_gym.dynamics.treatments import N_TREATMENTS
+from mano_gym.envs.episodes import RewardWeights
+from mano_gym.envs.vector import ManoPatientVectorEnv
 from predictor.labels import dass_risk_labels
 from predictor.model import risk_score_from_proba
 
@@ -61,10 +61,16 @@ class Outcomes:
     true_cured: np.ndarray | None  # (n,) reference dynamics: latent DASS normal or mild at the end
 
 
-def enrolled(cohort: str | Path = "eval", reward: RewardWeights | None = None) -> np.ndarray:
+def enrolled(
+    cohort: str | Path = "eval",
+    reward: RewardWeights | None = None,
+    assets: str | Path | None = None,
+) -> np.ndarray:
     """Cohort indices of the patients episodes start from (see `ManoPatientEnv`)."""
     reward = reward or RewardWeights()
-    env = ManoPatientVectorEnv(1, cohort=cohort, cure_threshold=reward.cure_threshold)
+    env = ManoPatientVectorEnv(
+        1, cohort=cohort, cure_threshold=reward.cure_threshold, assets=assets
+    )
     return env.episodes.enrolled
 
 
@@ -76,14 +82,15 @@ def run_policy(
     world_model: str | Path | None = None,
     device: str = "cpu",
     patients: np.ndarray | None = None,
+    assets: str | Path | None = None,
 ) -> Outcomes:
     """One episode of each of `patients` (default: every enrolled patient of `cohort`, once)
     under `policy` (wrap a behaviour policy in `RiskScorePolicy`), all patients at once; the
     same seed gives the same outcomes."""
-    patients = enrolled(cohort) if patients is None else np.asarray(patients)
+    patients = enrolled(cohort, assets=assets) if patients is None else np.asarray(patients)
     n = len(patients)
     env = ManoPatientVectorEnv(
-        n, cohort=cohort, dynamics=dynamics, world_model=world_model, device=device
+        n, cohort=cohort, dynamics=dynamics, world_model=world_model, device=device, assets=assets
     )
     obs, _ = env.reset(seed=seed, options={"patients": patients})
     rng = np.random.default_rng(seed)

@@ -32,11 +32,9 @@ import torch
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from generators.signals import N_SIGNALS, WINDOW_DAYS
-from mano_gym.cohort import Cohort
-from mano_gym.env import make_action_space, make_episodes, make_observation_space, split_action
-from mano_gym.episodes import SAFETY_FLAGS, RewardWeights
-from mano_gym.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS, check_actions
+from mano_gym.cohorts.cohort import Cohort
+from mano_gym.envs.episodes import SAFETY_FLAGS, RandomDraws, RewardWeights, make_episodes
+from mano_gym.envs.spaces import make_action_space, make_observation_space, read_actions
 
 _DEFAULT = RewardWeights()
 Observation = dict[str, torch.Tensor]
@@ -61,11 +59,15 @@ class ManoPatientVectorEnv(VectorEnv):
         cure_threshold: float = _DEFAULT.cure_threshold,
         device: str = "cpu",
         world_model: str | Path | None = None,
+        assets: str | Path | None = None,
         render_mode: str | None = None,
     ) -> None:
         if render_mode is not None:
             raise ValueError("the batched environment does not render; use ManoPatientEnv")
+        if isinstance(num_envs, (bool, np.bool_)) or not isinstance(num_envs, (int, np.integer)):
+            raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
         self.num_envs = int(num_envs)
+        self.single_action_space = make_action_space(action_space)
         self.episodes = make_episodes(
             self.num_envs,
             cohort,
@@ -76,15 +78,17 @@ class ManoPatientVectorEnv(VectorEnv):
             ),
             device,
             world_model,
+            assets,
         )
         self.device, self.dynamics, self._form = self.episodes.device, dynamics, action_space
-        self.single_action_space = make_action_space(action_space)
         self.single_observation_space = make_observation_space(max_weeks)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self._rng = np.random.default_rng()
         self._generator = torch.Generator(self.device)
         self._generator.seed()
+        self._draws = RandomDraws(self._rng, self._generator)
+        self._started = False
 
     # --------------------------------------------------------------------- tensor path
     def reset_tensor(
@@ -92,15 +96,20 @@ class ManoPatientVectorEnv(VectorEnv):
     ) -> Observation:
         """Start N new episodes (random enrolled patients, or the cohort `patients`, one per
         row); returns the observations as tensors on the device."""
+        if patients is not None:
+            patients = np.asarray(patients)
+            if patients.shape != (self.num_envs,) or not np.issubdtype(patients.dtype, np.integer):
+                raise ValueError(
+                    f"patients must be {self.num_envs} cohort indices, got {patients!r}"
+                )
         if seed is not None:
             self._rng = np.random.default_rng(seed)
             self._generator.manual_seed(int(np.random.SeedSequence(seed).generate_state(1)[0]))
+            self._draws = RandomDraws(self._rng, self._generator)
         if patients is None:
             patients = self._draw(self.num_envs)
-        patients = np.asarray(patients)
-        if patients.shape != (self.num_envs,) or not np.issubdtype(patients.dtype, np.integer):
-            raise ValueError(f"patients must be {self.num_envs} cohort indices, got {patients!r}")
-        self.episodes.start(np.arange(self.num_envs), patients)
+        self.episodes.start(np.arange(self.num_envs), patients.astype(np.int64))
+        self._started = True
         return self.episodes.observation()
 
     def step_tensor(
@@ -109,32 +118,18 @@ class ManoPatientVectorEnv(VectorEnv):
         """One week for all N patients from tensors on the device: `treatment` (N,) integer,
         `intensity` (N,) or (N, 1) float. Returns observation, reward, terminated, truncated
         and info, all tensors (info's `final_obs` a dict of them)."""
-        n = self.num_envs
-        if intensity.shape == (n, 1):  # only (N, 1): a reshape would take any N numbers
-            intensity = intensity[:, 0]
-        if treatment.shape != (n,) or intensity.shape != (n,):
-            raise ValueError(
-                f"treatment and intensity must have shape ({n},), got "
-                f"{tuple(treatment.shape)} and {tuple(intensity.shape)}"
-            )
-        if treatment.dtype.is_floating_point or treatment.dtype == torch.bool:
-            raise ValueError(f"treatment must be an integer tensor, got {treatment.dtype}")
-        treatment = treatment.to(self.device, torch.long)
-        intensity = intensity.to(self.device, torch.float32)
-        bad = (treatment < 0) | (treatment >= N_TREATMENTS) | ~torch.isfinite(intensity)
-        bad |= (intensity < INTENSITY_LOW - 1e-6) | (intensity > INTENSITY_HIGH + 1e-6)
-        if bad.any():
-            rows = torch.nonzero(bad).flatten()[:5].tolist()
-            raise ValueError(
-                f"actions out of range in rows {rows}: treatment must be 0..{N_TREATMENTS - 1}, "
-                f"intensity finite in [{INTENSITY_LOW}, {INTENSITY_HIGH}]"
-            )
-        noise = None
-        if self.episodes.world_model is not None:
-            noise = torch.randn(
-                (n, WINDOW_DAYS, N_SIGNALS), generator=self._generator, device=self.device
-            )
-        out = self.episodes.step(treatment, intensity, noise, self._rng)
+        treatment, intensity = read_actions(
+            {"treatment": treatment, "intensity": intensity}, "dict", self.num_envs
+        )
+        return self._step(treatment.to(self.device), intensity.to(self.device))
+
+    def _step(
+        self, treatment: torch.Tensor, intensity: torch.Tensor
+    ) -> tuple[Observation, torch.Tensor, torch.Tensor, torch.Tensor, dict[str, Any]]:
+        """`step_tensor` on actions already checked."""
+        if not self._started:
+            raise RuntimeError("call reset() (or reset_tensor()) before the first step")
+        out = self.episodes.step(treatment, intensity, self._draws)
         done = out["terminated"] | out["truncated"]
         info: dict[str, Any] = {key: value for key, value in out.items() if key not in _RETURNED}
         info["final_obs"] = self.episodes.observation()
@@ -158,15 +153,21 @@ class ManoPatientVectorEnv(VectorEnv):
     def reset(
         self, *, seed: int | None = None, options: dict | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        patients = (options or {}).get("patients")
-        obs = self.reset_tensor(seed, patients)
+        options = dict(options or {})
+        unknown = set(options) - {"patients"}
+        if unknown:
+            raise ValueError(
+                f"unknown reset options {sorted(map(str, unknown))}; known: patients "
+                "(one cohort index per row)"
+            )
+        obs = self.reset_tensor(seed, options.get("patients"))
         return _numpy(obs), {"patient": self.episodes.patient.copy()}
 
     def step(
         self, actions: Any
     ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        treatment, intensity = self._parse(actions)
-        obs, reward, terminated, truncated, info = self.step_tensor(
+        treatment, intensity = read_actions(actions, self._form, self.num_envs)
+        obs, reward, terminated, truncated, info = self._step(
             torch.as_tensor(treatment, device=self.device),
             torch.as_tensor(intensity, dtype=torch.float32, device=self.device),
         )
@@ -180,14 +181,6 @@ class ManoPatientVectorEnv(VectorEnv):
             truncated.cpu().numpy(),
             out,
         )
-
-    def _parse(self, actions: Any) -> tuple[np.ndarray, np.ndarray]:
-        n = self.num_envs
-        treatment, intensity = split_action(actions, self._form)
-        intensity = np.asarray(intensity)
-        if intensity.shape == (n, 1):
-            intensity = intensity[:, 0]
-        return check_actions(treatment, intensity, n)
 
 
 _RETURNED = ("reward", "terminated", "truncated")

@@ -34,16 +34,17 @@ import torch
 
 from generators.files import atomic_write
 from generators.signals import N_SIGNALS, SIGNAL_NAMES, WINDOW_DAYS
-from mano_gym.behaviour import (
+from mano_gym.cohorts.behaviour import (
     BehaviourPolicy,
     FixedPolicy,
     NoisyPolicy,
     RandomPolicy,
     SteppedCare,
 )
-from mano_gym.cohort import STATIC_FEATURES, Cohort
-from mano_gym.reference import ReferenceSimulator, Week
-from mano_gym.treatments import N_TREATMENTS, TREATMENTS, next_exposure
+from mano_gym.cohorts.cohort import STATIC_FEATURES, Cohort
+from mano_gym.dynamics.reference import ReferenceSimulator, Week
+from mano_gym.dynamics.treatments import N_TREATMENTS, TREATMENTS, next_exposure
+from mano_gym.dynamics.world_model import WeekInputs
 
 TRIAL_INTENSITIES = (0.1, 0.4, 0.7, 1.0)
 
@@ -148,6 +149,19 @@ class Trials:
                 raise ValueError(f"{path}: {name} holds NaN or infinite values")
         names = tuple(str(s) for s in arrays.pop("policy_names"))
         return cls(**arrays, policy_names=names)
+
+
+def trial_week(x: dict[str, torch.Tensor], t: int, last: torch.Tensor) -> WeekInputs:
+    """The world model's inputs for week `t` of trial tensors `x` (`Trials.tensors`), with
+    `last` as the week before (the true one, or the model's own sample of it)."""
+    return WeekInputs(
+        x["static"],
+        x["baseline"],
+        last,
+        x["exposure"][:, t],
+        x["treatment"][:, t],
+        x["intensity"][:, t],
+    )
 
 
 def make_trials(

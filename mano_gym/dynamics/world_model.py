@@ -1,8 +1,9 @@
 """The world model: an attention Seq2Seq that predicts a patient's next week of daily signals.
 
-Distilled from virtual clinical trials (`mano_gym.trials`) of the reference simulator, it maps
-(the patient's baseline rhythm, last week, profile, exposure trace, this week's action, and a
-belief carried from week to week) to a Gaussian over each signal of each of the next 7 days:
+Distilled from virtual clinical trials (`mano_gym.cohorts.trials`) of the reference simulator,
+it maps (the patient's baseline rhythm, last week, profile, exposure trace, this week's action,
+and a belief carried from week to week) to a Gaussian over each signal of each of the next 7
+days:
 
 ```
 [baseline | last week] (7 days x 10) --GRU encoder--> 7 day states ------------------+
@@ -30,14 +31,15 @@ Public API::
 
     model = WorldModel(WorldModelNetwork(static_dim))        # or WorldModel.load(path)
     belief = model.initial_belief(n)
-    inputs = (static, baseline, last, exposure, treatment, intensity, belief)
-    mean, var, belief = model.predict(*inputs)      # real units; the belief after this week
-    week, belief = model.sample(*inputs, noise)     # on the signals' support
+    week = WeekInputs(static, baseline, last, exposure, treatment, intensity)
+    mean, var, belief = model.predict(week, belief)      # real units; the belief after it
+    signals, belief = model.sample(week, belief, noise)  # on the signals' support
     model.save(path)
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -46,11 +48,23 @@ from torch.nn import functional as F
 
 from generators.files import atomic_write, read_torch_checkpoint
 from generators.signals import N_SIGNALS, SIGNAL_HIGH, SIGNAL_LOW, SIGNALS, WINDOW_DAYS
-from mano_gym.treatments import N_TREATMENTS
+from mano_gym.dynamics.treatments import N_TREATMENTS
 
 FORMAT = "mano-world-model-1"
 LOG_VAR_RANGE = (-9.0, 3.0)  # standardised units: SD from 0.01 to 4.5 training SDs
 _KEYS = ("state_dict", "config", "static_dim", "history")
+
+
+@dataclass(frozen=True)
+class WeekInputs:
+    """What the world model reads to predict one week of n patients (tensors on its device)."""
+
+    static: torch.Tensor  # (n, S) encoded profile
+    baseline: torch.Tensor  # (n, 7, 5) baseline rhythm, real units
+    last: torch.Tensor  # (n, 7, 5) last week, real units
+    exposure: torch.Tensor  # (n, 5) exposure trace before this week
+    treatment: torch.Tensor  # (n,) long, this week's treatment
+    intensity: torch.Tensor  # (n,) float, this week's intensity
 
 
 class WorldModelNetwork(nn.Module):
@@ -92,27 +106,18 @@ class WorldModelNetwork(nn.Module):
             std.copy_(torch.where(spread > 1e-6, spread, torch.ones_like(spread)))
 
     def forward(
-        self,
-        static: torch.Tensor,
-        baseline: torch.Tensor,
-        last: torch.Tensor,
-        exposure: torch.Tensor,
-        treatment: torch.Tensor,
-        intensity: torch.Tensor,
-        belief: torch.Tensor,
+        self, week: WeekInputs, belief: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Mean and log-variance `(n, 7, 5)` of the next week, standardised, and the updated
-        belief `(n, hidden)`, from static `(n, S)`, baseline rhythm and last week `(n, 7, 5)`
-        in real units, exposure `(n, 5)`, treatment `(n,)` int, intensity `(n,)` and the
-        belief before this week `(n, hidden)`."""
-        baseline = (baseline - self.signal_mean) / self.signal_std
-        last = (last - self.signal_mean) / self.signal_std
+        belief `(n, hidden)`, from this week's inputs and the belief before it."""
+        baseline = (week.baseline - self.signal_mean) / self.signal_std
+        last = (week.last - self.signal_mean) / self.signal_std
         states, final = self.encoder(torch.cat([baseline, last], dim=2))
-        action = F.one_hot(treatment, N_TREATMENTS).to(states.dtype)
-        treatment_now = torch.cat([exposure, action, intensity[:, None]], dim=1)
+        action = F.one_hot(week.treatment, N_TREATMENTS).to(states.dtype)
+        treatment_now = torch.cat([week.exposure, action, week.intensity[:, None]], dim=1)
         belief = self.belief(torch.cat([final[0], treatment_now], dim=1), belief)
         condition = torch.cat(
-            [(static - self.static_mean) / self.static_std, treatment_now, belief], dim=1
+            [(week.static - self.static_mean) / self.static_std, treatment_now, belief], dim=1
         )
         queries = self.day_queries + self.context(condition)[:, None, :]
         attended = F.scaled_dot_product_attention(
@@ -164,41 +169,22 @@ class WorldModel:
         return torch.zeros(n, self.network.config["hidden"], device=self.device)
 
     def predict(
-        self,
-        static: torch.Tensor,
-        baseline: torch.Tensor,
-        last: torch.Tensor,
-        exposure: torch.Tensor,
-        treatment: torch.Tensor,
-        intensity: torch.Tensor,
-        belief: torch.Tensor,
+        self, week: WeekInputs, belief: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Mean and variance `(n, 7, 5)` of next week's signals in real units, and the updated
-        belief (tensors on `self.device`; see `WorldModelNetwork.forward` for the shapes)."""
+        belief (tensors on `self.device`)."""
         with torch.no_grad():
-            mean, log_var, belief = self.network(
-                static, baseline, last, exposure, treatment, intensity, belief
-            )
+            mean, log_var, belief = self.network(week, belief)
         std = self.network.signal_std
         return mean * std + self.network.signal_mean, log_var.exp() * std**2, belief
 
     def sample(
-        self,
-        static: torch.Tensor,
-        baseline: torch.Tensor,
-        last: torch.Tensor,
-        exposure: torch.Tensor,
-        treatment: torch.Tensor,
-        intensity: torch.Tensor,
-        belief: torch.Tensor,
-        noise: torch.Tensor,
+        self, week: WeekInputs, belief: torch.Tensor, noise: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Next week `(n, 7, 5)` drawn with standard-normal `noise` `(n, 7, 5)` and put on each
         signal's support (clipped to its range, whole numbers where the signal is), and the
         updated belief."""
-        mean, var, belief = self.predict(
-            static, baseline, last, exposure, treatment, intensity, belief
-        )
+        mean, var, belief = self.predict(week, belief)
         return self.to_support(mean + var.sqrt() * noise), belief
 
     def save(self, path: str | Path) -> None:

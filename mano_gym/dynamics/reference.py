@@ -30,14 +30,16 @@ One step is one week, vectorised over patients (NumPy), every random draw from t
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 
 from generators.signals import N_SIGNALS, SIGNAL_NAMES, WINDOW_DAYS, to_support
-from mano_gym.treatments import INTENSITY_HIGH, N_TREATMENTS, TREATMENTS, check_actions
+from mano_gym.dynamics.treatments import INTENSITY_HIGH, N_TREATMENTS, TREATMENTS, check_actions
 from predictor.labels import dass_risk_labels
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DASS_MAX = 42.0  # DASS-42 scale: 14 items x 0-3 per subscale (DASS-21 scores doubled)
 SAFETY_FLAGS: tuple[str, ...] = ("adverse_event", "deterioration")
@@ -239,6 +241,8 @@ class ReferenceSimulator:
     ) -> Patients:
         """Patients with these profiles and baseline rhythms: first-week scores from the
         profile-conditioned prior, trait set points below them, individual responsiveness."""
+        from scipy import stats  # drawing new patients is a build step: the envs never import it
+
         p = self.params
         rhythms = np.asarray(rhythms, dtype=np.float64)
         if rhythms.shape[1:] != (WINDOW_DAYS, N_SIGNALS) or len(rhythms) != len(profiles):

@@ -23,8 +23,8 @@ import numpy as np
 import torch
 
 from generators.signals import SIGNAL_NAMES
-from mano_gym.trials import Trials
-from mano_gym.world_model import WorldModel
+from mano_gym.cohorts.trials import Trials, trial_week
+from mano_gym.dynamics.world_model import WorldModel
 
 _Z90 = 1.6448536269514722  # the standard normal's 95th percentile
 
@@ -39,15 +39,7 @@ def one_week_fidelity(model: WorldModel, trials: Trials, seed: int = 0) -> dict[
     errors, sampled_errors, inside = [], [], []
     belief = model.initial_belief(len(trials))
     for t in range(trials.weeks):
-        mean, var, belief = model.predict(
-            x["static"],
-            x["baseline"],
-            x["signals"][:, t],
-            x["exposure"][:, t],
-            x["treatment"][:, t],
-            x["intensity"][:, t],
-            belief,
-        )
+        mean, var, belief = model.predict(trial_week(x, t, x["signals"][:, t]), belief)
         truth = x["signals"][:, t + 1]
         noise = torch.randn(mean.shape, generator=generator, device=model.device)
         sample = model.to_support(mean + var.sqrt() * noise)
@@ -79,16 +71,7 @@ def rollout_drift(model: WorldModel, trials: Trials, seed: int = 0) -> dict[str,
     belief = model.initial_belief(len(trials))
     for t in range(trials.weeks):
         noise = torch.randn(last.shape, generator=generator, device=model.device)
-        last, belief = model.sample(
-            x["static"],
-            x["baseline"],
-            last,
-            x["exposure"][:, t],
-            x["treatment"][:, t],
-            x["intensity"][:, t],
-            belief,
-            noise,
-        )
+        last, belief = model.sample(trial_week(x, t, last), belief, noise)
     model_mean = last.mean(dim=1).mean(dim=0).cpu().numpy()
     reference_week = trials.signals[:, -1].mean(axis=1)
     drift = model_mean - reference_week.mean(axis=0)

@@ -22,7 +22,12 @@ from typing import Protocol
 
 import numpy as np
 
-from mano_gym.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS, treatment_index
+from mano_gym.dynamics.treatments import (
+    INTENSITY_HIGH,
+    INTENSITY_LOW,
+    N_TREATMENTS,
+    treatment_index,
+)
 
 # Stepped care's ladder: (treatment, intensity) from the least to the most intensive step.
 STEPPED_CARE_LADDER: tuple[tuple[str, float], ...] = (

@@ -17,7 +17,6 @@ synthetic-to-real gap.
 
 from __future__ import annotations
 
-import platform
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,23 +24,31 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mano_gym.artifacts import ASSETS, code_version, record_artifact, verified_artifact
-from mano_gym.cohort import (
-    EVAL_COHORT_SEED,
-    STATIC_FEATURES,
-    TRAIN_COHORT_SEED,
-    LabelledWeeks,
-    make_cohort,
-    simulate_weeks,
-)
-from mano_gym.generator_artifacts import (
-    FILES as GENERATOR_FILES,
-)
-from mano_gym.generator_artifacts import (
+from generators.config_checks import NON_NEGATIVE_INT, POSITIVE_INT, check_fields
+from mano_gym.assets import (
+    FILES,
+    LATENT,
+    PREDICTORS,
+    PROFILES,
+    RHYTHMS,
+    RULE,
     load_profile_generator,
     load_rhythm_generator,
-    shipped_split,
+    load_risk_predictor,
+    verified_artifact,
 )
+from mano_gym.build.generators import shipped_split
+from mano_gym.build.manifest import (
+    code_version,
+    input_hashes,
+    machine,
+    output_folder,
+    record_artifact,
+    staged_assets,
+)
+from mano_gym.cohorts.cohort import EVAL_COHORT_SEED, STATIC_FEATURES, TRAIN_COHORT_SEED
+from mano_gym.cohorts.sampling import make_cohort
+from mano_gym.cohorts.weeks import LabelledWeeks, simulate_weeks
 from predictor.baselines import fit_baseline
 from predictor.decision import decide
 from predictor.labels import rule_labels
@@ -49,9 +56,6 @@ from predictor.metrics import classification_metrics
 from predictor.model import RiskPredictor
 from predictor.training import PredictorConfig, train_predictor
 
-LATENT, RULE = "latent", "rule"
-ARTIFACTS = {LATENT: "predictor", RULE: "predictor_rules"}
-FILES = {LATENT: "predictor_lstm.pt", RULE: "predictor_rules_lstm.pt"}
 BASELINES = ("logreg", "gbm")
 
 
@@ -62,6 +66,13 @@ class CohortConfig:
     train_seed: int = TRAIN_COHORT_SEED
     eval_seed: int = EVAL_COHORT_SEED
     weeks: int = 12  # treated weeks per patient after the first observed week
+
+    def __post_init__(self) -> None:
+        check_fields(
+            self,
+            {"train_patients": POSITIVE_INT, "eval_patients": POSITIVE_INT, "weeks": POSITIVE_INT}
+            | {"train_seed": NON_NEGATIVE_INT, "eval_seed": NON_NEGATIVE_INT},
+        )
 
 
 # The predictor learns from 4x the environment's train cohort (simulated weeks are free):
@@ -79,10 +90,13 @@ class PredictorTrainingConfig:
     predictor: PredictorConfig = field(default_factory=PredictorConfig)
 
 
-def labelled_weeks(config: CohortConfig) -> tuple[LabelledWeeks, LabelledWeeks]:
-    """The training and held-out weeks, from the shipped generators and the reference
-    simulator; the same config gives the same weeks."""
-    profiles, rhythms = load_profile_generator(), load_rhythm_generator()
+def labelled_weeks(
+    config: CohortConfig, assets: str | Path | None = None
+) -> tuple[LabelledWeeks, LabelledWeeks]:
+    """The training and held-out weeks, from the generators of `assets` (default: the
+    shipped ones) and the reference simulator; the same config gives the same weeks."""
+    profiles = load_profile_generator(assets=assets)
+    rhythms = load_rhythm_generator(assets=assets)
     weeks = []
     for n, seed in (
         (config.train_patients, config.train_seed),
@@ -94,18 +108,9 @@ def labelled_weeks(config: CohortConfig) -> tuple[LabelledWeeks, LabelledWeeks]:
 
 
 def labels_of(weeks: LabelledWeeks, kind: str) -> np.ndarray:
-    if kind not in ARTIFACTS:
-        raise ValueError(f"unknown label kind {kind!r}; known: {', '.join(ARTIFACTS)}")
+    if kind not in PREDICTORS:
+        raise ValueError(f"unknown label kind {kind!r}; known: {', '.join(PREDICTORS)}")
     return weeks.risk if kind == LATENT else rule_labels(weeks.signals)
-
-
-def load_predictor(
-    path: str | Path | None = None, kind: str = LATENT, device: str = "cpu"
-) -> RiskPredictor:
-    """The shipped predictor for `kind` labels (hash-checked), or the one at `path`."""
-    if path is None:
-        path, _ = verified_artifact(ARTIFACTS[kind])
-    return RiskPredictor.load(path, device=device)
 
 
 def evaluate_predictors(
@@ -114,6 +119,7 @@ def evaluate_predictors(
     held_out: LabelledWeeks,
     data: str | Path | None,
     seed: int = 0,
+    assets: str | Path | None = None,
 ) -> dict[str, float]:
     """`{model}.{labels}.{metric}` for the LSTMs (`models`: labels kind -> predictor) and the
     baselines on the held-out weeks; with real `data`, also `lstm.rule.real.{metric}`.
@@ -141,7 +147,7 @@ def evaluate_predictors(
                 f"{baseline}.{kind}", truth, fitted.predict_proba(held_out.static, held_out.signals)
             )
     if data is not None and RULE in models:
-        real = shipped_split(data).windows.holdout_people.signals
+        real = shipped_split(data, assets).windows.holdout_people.signals
         static = held_out.static[
             np.random.default_rng(seed).integers(0, len(held_out.static), len(real))
         ]
@@ -155,32 +161,41 @@ def evaluate_predictors(
 
 
 def evaluate_shipped_predictors(
-    data: str | Path | None, config: CohortConfig | None = None
+    data: str | Path | None,
+    config: CohortConfig | None = None,
+    assets: str | Path | None = None,
 ) -> dict[str, float]:
-    """Metrics of the shipped predictors (and freshly fitted baselines) on the held-out cohort,
-    by default the cohorts they were trained and evaluated on (read from the manifest)."""
+    """Metrics of the predictors of `assets` (default: the shipped ones, with freshly fitted
+    baselines) on the held-out cohort, by default the cohorts they were trained and evaluated
+    on (read from the manifest)."""
     if config is None:
-        config = CohortConfig(**verified_artifact(ARTIFACTS[LATENT])[1]["cohort"])
-    train, held_out = labelled_weeks(config)
-    models = {kind: load_predictor(kind=kind) for kind in ARTIFACTS}
-    return evaluate_predictors(models, train, held_out, data)
+        config = CohortConfig(**verified_artifact(PREDICTORS[LATENT], assets)[1]["cohort"])
+    train, held_out = labelled_weeks(config, assets)
+    models = {kind: load_risk_predictor(kind=kind, assets=assets) for kind in PREDICTORS}
+    return evaluate_predictors(models, train, held_out, data, assets=assets)
 
 
 def train_predictors(
     data: str | Path | None,
     config: PredictorTrainingConfig | None = None,
-    assets: str | Path = ASSETS,
+    out: str | Path | None = None,
+    assets: str | Path | None = None,
+    ship: bool = False,
     logdir: str | Path | None = None,
     progress: bool = True,
 ) -> dict[str, dict]:
-    """Train both predictors, save them to `assets` with their manifest entries (including
-    every metric of `evaluate_predictors`), and return those entries."""
+    """Train both predictors on weeks from the generators of `assets` and write the asset set
+    `out` (default `runs/assets`; the shipped set with `ship`): a copy of `assets` with both
+    predictors replaced and their manifest entries (including every metric of
+    `evaluate_predictors`), staged so that a failure leaves `out` as it was."""
     config = config or PredictorTrainingConfig()
-    assets = Path(assets)
-    assets.mkdir(parents=True, exist_ok=True)
-    train, held_out = labelled_weeks(config.cohort)
+    out = output_folder(out, ship)
+    if data is not None and not Path(data).is_dir():
+        raise FileNotFoundError(f"real-data folder not found: {data}")
+    inputs = input_hashes((PROFILES, RHYTHMS), assets)
+    train, held_out = labelled_weeks(config.cohort, assets)
     models, seconds = {}, {}
-    for kind in ARTIFACTS:
+    for kind in PREDICTORS:
         start = time.perf_counter()
         models[kind] = train_predictor(
             train.static,
@@ -193,25 +208,28 @@ def train_predictors(
             groups=train.patient,
         )
         seconds[kind] = time.perf_counter() - start
-    metrics = evaluate_predictors(models, train, held_out, data, config.predictor.seed)
+    metrics = evaluate_predictors(models, train, held_out, data, config.predictor.seed, assets)
     common = {
         "code_version": code_version(),
-        "inputs": {name: verified_artifact(name)[1]["sha256"] for name in GENERATOR_FILES},
+        "inputs": inputs,
         "seed": config.predictor.seed,
         "hyperparameters": asdict(config.predictor),
         "cohort": asdict(config.cohort),
-        "machine": f"{platform.machine()}, {platform.system()}, Python {platform.python_version()}",
+        "machine": machine(),
         "torch": f"{torch.__version__}, {torch.get_num_threads()} CPU thread(s)",
     }
     entries = {}
-    for kind, name in ARTIFACTS.items():
-        models[kind].save(assets / FILES[kind])
-        own = {k: v for k, v in metrics.items() if f".{kind}." in k and not isinstance(v, list)}
-        entry = common | {
-            "labels": kind,
-            "training_seconds": round(seconds[kind], 1),
-            "history": {k: v for k, v in models[kind].history.items() if not isinstance(v, list)},
-            "metrics": own,
-        }
-        entries[name] = record_artifact(name, assets / FILES[kind], entry, assets)
+    with staged_assets(out, assets) as staging:
+        for kind, name in PREDICTORS.items():
+            models[kind].save(staging / FILES[name])
+            own = {k: v for k, v in metrics.items() if f".{kind}." in k and not isinstance(v, list)}
+            entry = common | {
+                "labels": kind,
+                "training_seconds": round(seconds[kind], 1),
+                "history": {
+                    k: v for k, v in models[kind].history.items() if not isinstance(v, list)
+                },
+                "metrics": own,
+            }
+            entries[name] = record_artifact(name, FILES[name], entry, staging)
     return entries

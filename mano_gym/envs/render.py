@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from generators.signals import SIGNALS
-from mano_gym.treatments import TREATMENTS
+from mano_gym.dynamics.treatments import TREATMENTS
 
 
 def render_ansi(records: list[dict]) -> str:

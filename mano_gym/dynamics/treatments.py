@@ -31,6 +31,7 @@ EXPOSURE_RATE = 0.3  # judgement: a memory of about three weeks, as slow as medi
 
 
 _INDICES = np.arange(N_TREATMENTS)
+_LOW32, _HIGH32 = np.float32(INTENSITY_LOW), np.float32(INTENSITY_HIGH)
 
 
 def treatment_index(name: str) -> int:
@@ -55,36 +56,73 @@ def next_exposure(exposure, treatment, intensity):
     return exposure + EXPOSURE_RATE * (given * intensity[:, None] - exposure)
 
 
-def check_actions(
-    treatment: np.ndarray, intensity: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """A batch of `n` actions as `(treatment int64, intensity float64)` arrays; a `ValueError`
-    names what is wrong (shape, dtype, range, NaN). Nothing is clipped or rounded."""
-    treatment, intensity = np.asarray(treatment), np.asarray(intensity)
-    if treatment.shape != (n,) or intensity.shape != (n,):
+def _kind(values) -> str:
+    """The NumPy dtype kind of an array or a torch tensor: `b`ool, `i`nt, `u`int, `f`loat,
+    `c`omplex."""
+    if isinstance(values, np.ndarray):
+        return values.dtype.kind
+    dtype = values.dtype
+    if dtype.is_complex:
+        return "c"
+    if dtype.is_floating_point:
+        return "f"
+    return "i" if dtype.is_signed else ("b" if str(dtype) == "torch.bool" else "u")
+
+
+def check_actions(treatment, intensity, n: int):
+    """A batch of `n` actions, checked: NumPy arrays (or anything `np.asarray` takes) come back
+    as `(treatment int64, intensity float64)` arrays, torch tensors as `(long, float32)` tensors
+    on the treatment's device. A `ValueError` names what is wrong (shape, dtype, range, NaN);
+    nothing is clipped or rounded. Treatments must be integers (not bool); intensities real
+    numbers whose float32 value lies in [`INTENSITY_LOW`, `INTENSITY_HIGH`], the bounds of the
+    float32 action space."""
+    tensor = not isinstance(treatment, np.ndarray) and hasattr(treatment, "device")
+    if not tensor:
+        treatment, intensity = np.asarray(treatment), np.asarray(intensity)
+    if tuple(treatment.shape) != (n,) or tuple(intensity.shape) != (n,):
         raise ValueError(
-            f"treatment and intensity must have shape ({n},), got {treatment.shape} "
-            f"and {intensity.shape}"
+            f"treatment and intensity must have shape ({n},), got {tuple(treatment.shape)} "
+            f"and {tuple(intensity.shape)}"
         )
-    if not np.issubdtype(treatment.dtype, np.integer):
+    if _kind(treatment) not in "iu":
         raise ValueError(f"treatment must be an integer index, got dtype {treatment.dtype}")
-    if intensity.dtype.kind not in "fiu":
+    if _kind(intensity) not in "fiu":
         raise ValueError(f"intensity must be a number, got dtype {intensity.dtype}")
+    if tensor:
+        import torch  # a tensor was given: torch is loaded already
+
+        treatment = treatment.long()
+        value32 = intensity.to(treatment.device, torch.float32)
+    else:
+        value32 = intensity.astype(np.float32)
+    # NaN fails both comparisons, so one test covers every bad value (one sync on a GPU)
+    valid = (treatment >= 0) & (treatment < N_TREATMENTS) & (value32 >= _LOW32)
+    if not bool((valid & (value32 <= _HIGH32)).all()):
+        if tensor:
+            treatment, value32 = treatment.cpu().numpy(), value32.cpu().numpy()
+        _raise_action_error(treatment, value32)
+    if tensor:
+        return treatment, value32
+    return treatment.astype(np.int64), intensity.astype(np.float64)
+
+
+def _raise_action_error(treatment: np.ndarray, intensity: np.ndarray) -> None:
+    """The `ValueError` for actions known to hold a bad value, naming the first rows."""
+
+    def rows(bad: np.ndarray) -> list[int]:
+        return np.flatnonzero(bad)[:5].tolist()
+
     bad = (treatment < 0) | (treatment >= N_TREATMENTS)
     if bad.any():
         raise ValueError(
             f"treatment out of range 0..{N_TREATMENTS - 1}: {treatment[bad][:5].tolist()} "
-            f"(rows {np.flatnonzero(bad)[:5].tolist()})"
+            f"(rows {rows(bad)})"
         )
     bad = ~np.isfinite(intensity)
     if bad.any():
-        raise ValueError(
-            f"intensity must be finite, got NaN or inf in rows {np.flatnonzero(bad)[:5].tolist()}"
-        )
-    bad = (intensity < INTENSITY_LOW - 1e-6) | (intensity > INTENSITY_HIGH + 1e-6)
-    if bad.any():
-        raise ValueError(
-            f"intensity outside [{INTENSITY_LOW}, {INTENSITY_HIGH}]: "
-            f"{intensity[bad][:5].tolist()} (rows {np.flatnonzero(bad)[:5].tolist()})"
-        )
-    return treatment.astype(np.int64), intensity.astype(np.float64)
+        raise ValueError(f"intensity must be finite, got NaN or inf in rows {rows(bad)}")
+    bad = (intensity < _LOW32) | (intensity > _HIGH32)
+    raise ValueError(
+        f"intensity outside [{INTENSITY_LOW}, {INTENSITY_HIGH}]: "
+        f"{intensity[bad][:5].tolist()} (rows {rows(bad)})"
+    )

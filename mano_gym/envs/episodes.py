@@ -1,0 +1,378 @@
+"""The episodes of N patients stepped together in torch: the one implementation of
+`ManoPatient-v0`'s dynamics, observation and reward, which the single environment (N = 1) and
+the natively batched vector environment both wrap.
+
+A week of one patient: the dynamics (`WorldModelDynamics` or `ReferenceDynamics`, one
+interface) turn the last week and this week's action into the next week of signals; the risk
+predictor scores it; `reward_terms`, a pure function, compares the new risk score with the
+last one. What changes week by week is one `EpisodeState`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import torch
+
+from generators.signals import N_SIGNALS, SIGNAL_HIGH, SIGNAL_LOW, SIGNAL_NAMES, WINDOW_DAYS
+from mano_gym.assets import load_cohort, load_risk_predictor, load_world_model
+from mano_gym.cohorts.cohort import Cohort, enrolled_patients
+from mano_gym.dynamics.reference import SAFETY_FLAGS as REFERENCE_FLAGS
+from mano_gym.dynamics.reference import Patients, ReferenceSimulator
+from mano_gym.dynamics.treatments import N_TREATMENTS, next_exposure
+from mano_gym.dynamics.world_model import WeekInputs, WorldModel
+from predictor.model import RiskPredictor, risk_score_from_proba
+
+DYNAMICS = ("world_model", "reference")
+# Safety flags: treatment-emergent changes of the week's mean signal against the patient's own
+# first (pre-treatment) week, as trials count adverse effects against baseline. Judgement:
+# these rarely fire untreated (under 1% of weeks) but in about half of the first weeks of
+# full-intensity medication (measured on the reference simulator). (name, signal, change)
+SAFETY_LIMITS: tuple[tuple[str, str, float], ...] = (
+    ("sleep_loss", "sleep_hours", -0.75),  # 45 minutes less sleep a night
+    ("heart_rate_rise", "resting_hr", 4.0),  # 4 bpm faster resting heart rate
+)
+SAFETY_FLAGS: tuple[str, ...] = tuple(limit[0] for limit in SAFETY_LIMITS)
+SMALL_BATCH = 256  # up to this many patients, one torch thread steps faster (measured)
+REWARD_TERMS = ("risk_drop", "intensity_cost", "safety_penalty", "cure_bonus")
+
+
+@dataclass(frozen=True)
+class RewardWeights:
+    """The reward's weights: `risk_weight * (last risk - new risk) - intensity_cost[treatment] *
+    intensity - safety_penalty * flags raised + cure_bonus * cured`."""
+
+    risk_weight: float = 10.0
+    # Cost per unit of intensity, per treatment (judgement: burden and price, control free).
+    intensity_cost: tuple[float, ...] = (0.0, 0.1, 0.4, 0.2, 0.3)
+    safety_penalty: float = 1.0
+    cure_bonus: float = 2.0
+    cure_threshold: float = 0.1  # a risk score below it ends the episode as cured
+
+    def __post_init__(self) -> None:
+        if len(self.intensity_cost) != N_TREATMENTS:
+            raise ValueError(f"intensity_cost needs one value per treatment ({N_TREATMENTS})")
+        values = (self.risk_weight, self.safety_penalty, self.cure_bonus, *self.intensity_cost)
+        if not all(np.isfinite(v) for v in values):
+            raise ValueError("reward weights must be finite")
+        if not 0.0 < self.cure_threshold < 1.0:
+            raise ValueError(f"cure_threshold must lie in (0, 1), got {self.cure_threshold}")
+
+
+def reward_terms(
+    weights: RewardWeights,
+    cost_per_unit: torch.Tensor,
+    last_score: torch.Tensor,
+    score: torch.Tensor,
+    treatment: torch.Tensor,
+    intensity: torch.Tensor,
+    flags: torch.Tensor,
+) -> dict[str, torch.Tensor]:
+    """The week's reward, its four terms (`REWARD_TERMS`), whether the patient is cured and the
+    safety cost, from the risk scores before and after, the action and the safety flags
+    `(n, len(SAFETY_FLAGS))`; `cost_per_unit` is `weights.intensity_cost` as a tensor."""
+    cost = flags.sum(dim=1).float()
+    cured = score < weights.cure_threshold
+    terms = {
+        "risk_drop": weights.risk_weight * (last_score - score),
+        "intensity_cost": cost_per_unit[treatment] * intensity,
+        "safety_penalty": weights.safety_penalty * cost,
+        "cure_bonus": weights.cure_bonus * cured.float(),
+    }
+    reward = terms["risk_drop"] - terms["intensity_cost"] - terms["safety_penalty"]
+    return terms | {"reward": reward + terms["cure_bonus"], "cured": cured, "cost": cost}
+
+
+@dataclass
+class EpisodeState:
+    """What an episode holds week by week, one row per patient (tensors on one device)."""
+
+    patient: torch.Tensor  # (n,) long, cohort index
+    baseline: torch.Tensor  # (n, 7, 5) baseline rhythm, real units
+    last: torch.Tensor  # (n, 7, 5) the last week of signals, real units
+    first_mean: torch.Tensor  # (n, 5) mean of the first observed week (safety reference)
+    exposure: torch.Tensor  # (n, 5) exposure trace
+    week: torch.Tensor  # (n,) long, weeks of treatment so far
+    proba: torch.Tensor  # (n, 3) predicted risk class probabilities
+    score: torch.Tensor  # (n,) risk score
+
+    @classmethod
+    def empty(cls, n: int, device: torch.device) -> EpisodeState:
+        def zeros(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+            return torch.zeros(*shape, dtype=dtype, device=device)
+
+        week = zeros(n, WINDOW_DAYS, N_SIGNALS)
+        return cls(
+            zeros(n, dtype=torch.long),
+            week,
+            week.clone(),
+            zeros(n, N_SIGNALS),
+            zeros(n, N_TREATMENTS),
+            zeros(n, dtype=torch.long),
+            zeros(n, 3),
+            zeros(n),
+        )
+
+    def clone(self) -> EpisodeState:
+        return EpisodeState(*(getattr(self, f.name).clone() for f in fields(self)))
+
+
+class Dynamics(Protocol):
+    """What turns a week of treatment into the next week of signals."""
+
+    info_keys: tuple[str, ...]  # what `step` reports besides the signals
+
+    def start(self, rows: np.ndarray, patients: np.ndarray) -> None:
+        """Start cohort `patients` in `rows`: reset whatever the dynamics carries per row."""
+
+    def step(
+        self,
+        state: EpisodeState,
+        treatment: torch.Tensor,
+        intensity: torch.Tensor,
+        draws: RandomDraws,
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The next week `(n, 7, 5)` of every row, and the `info_keys` values."""
+
+
+@dataclass
+class RandomDraws:
+    """Where a step's random numbers come from: `rng` (NumPy), and the world model's noise from
+    `generator` (torch, on the device) or, without one, from `rng` too."""
+
+    rng: np.random.Generator
+    generator: torch.Generator | None = None
+
+    def normal(self, shape: tuple[int, ...], device: torch.device) -> torch.Tensor:
+        if self.generator is None:
+            draw = self.rng.standard_normal(shape, np.float32)
+            return torch.from_numpy(draw).to(device)
+        return torch.randn(shape, generator=self.generator, device=device)
+
+
+class WorldModelDynamics:
+    """The distilled world model; carries each row's belief."""
+
+    info_keys: tuple[str, ...] = ()
+
+    def __init__(self, model: WorldModel, static: torch.Tensor, n: int) -> None:
+        self.model, self.static = model, static
+        self.belief = model.initial_belief(n)
+
+    def start(self, rows: np.ndarray, patients: np.ndarray) -> None:
+        self.belief = self.belief.clone()
+        self.belief[torch.as_tensor(rows, device=self.belief.device)] = 0.0
+
+    def step(self, state, treatment, intensity, draws):
+        week = WeekInputs(
+            self.static[state.patient],
+            state.baseline,
+            state.last,
+            state.exposure,
+            treatment,
+            intensity,
+        )
+        noise = draws.normal(tuple(state.last.shape), state.last.device)
+        signals, self.belief = self.model.sample(week, self.belief, noise)
+        return signals, {}
+
+
+class ReferenceDynamics:
+    """The reference simulator itself; carries each row's latent state and reports it."""
+
+    info_keys: tuple[str, ...] = ("dass", "true_risk", *REFERENCE_FLAGS)
+
+    def __init__(self, patients: Patients, n: int, device: torch.device) -> None:
+        self.simulator, self.patients, self.device = ReferenceSimulator(), patients, device
+        self.rows = np.zeros(n, np.int64)
+        self.latent = self.simulator.first_state(patients.subset(self.rows))
+
+    def start(self, rows: np.ndarray, patients: np.ndarray) -> None:
+        self.rows = self.rows.copy()
+        self.rows[rows] = patients
+        fresh = self.simulator.first_state(self.patients.subset(patients))
+        self.latent.scores[rows] = fresh.scores
+        self.latent.exposure[rows] = fresh.exposure
+        self.latent.adherence[rows] = fresh.adherence
+        self.latent.medication_weeks[rows] = fresh.medication_weeks
+
+    def step(self, state, treatment, intensity, draws):
+        self.latent, week = self.simulator.step(
+            self.patients.subset(self.rows),
+            self.latent,
+            treatment.cpu().numpy(),
+            intensity.cpu().numpy().astype(np.float64),
+            draws.rng,
+        )
+
+        def tensor(values: np.ndarray, dtype: torch.dtype | None = None) -> torch.Tensor:
+            return torch.as_tensor(values, dtype=dtype, device=self.device)
+
+        info = {"dass": tensor(week.scores, torch.float32), "true_risk": tensor(week.risk)}
+        info |= {flag: tensor(week.safety[:, k]) for k, flag in enumerate(REFERENCE_FLAGS)}
+        return tensor(week.signals), info
+
+
+class Episodes:
+    """N patients' episodes on one device. `start` puts patients into rows, `step` gives every
+    row one week of treatment; `observation()` is the current observation as tensors."""
+
+    def __init__(
+        self,
+        n: int,
+        cohort: Cohort,
+        predictor: RiskPredictor,
+        world_model: WorldModel | None,
+        reward: RewardWeights,
+        max_weeks: int,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        if n < 1 or max_weeks < 1:
+            raise ValueError(f"need n >= 1 and max_weeks >= 1, got {n} and {max_weeks}")
+        self.n, self.reward, self.max_weeks = n, reward, max_weeks
+        self.device = torch.device(device)
+        self.cohort, self.predictor = cohort, predictor
+
+        def tensor(values: np.ndarray) -> torch.Tensor:
+            return torch.as_tensor(np.asarray(values, np.float32), device=self.device)
+
+        self.all_static = tensor(cohort.static)
+        self.all_first = tensor(cohort.first_signals)
+        self.all_baseline = tensor(cohort.patients.rhythm)
+        self.all_proba = predictor.predict_proba_tensor(self.all_static, self.all_first)
+        first_score = risk_score_from_proba(self.all_proba).cpu().numpy()
+        # Enrolled: at least moderate on a DASS subscale (the clinic's intake) and not already
+        # below the cure threshold by the predictor (else the episode would be over at once).
+        enrolled = enrolled_patients(cohort)
+        self.enrolled = enrolled[first_score[enrolled] >= reward.cure_threshold]
+        if len(self.enrolled) == 0:
+            raise ValueError("no patient of the cohort is enrolled (at least moderate risk)")
+        self.dynamics: Dynamics = (
+            ReferenceDynamics(cohort.patients, n, self.device)
+            if world_model is None
+            else WorldModelDynamics(world_model, self.all_static, n)
+        )
+        self._low, self._span = tensor(SIGNAL_LOW), tensor(SIGNAL_HIGH - SIGNAL_LOW)
+        self._cost = tensor(reward.intensity_cost)
+        self._limit_signals = [SIGNAL_NAMES.index(signal) for _, signal, _ in SAFETY_LIMITS]
+        self._limits = tensor([change for _, _, change in SAFETY_LIMITS])
+        self.state = EpisodeState.empty(n, self.device)
+
+    @property
+    def patient(self) -> np.ndarray:
+        """(n,) cohort index of each row's patient."""
+        return self.state.patient.cpu().numpy()
+
+    def start(self, rows: np.ndarray, patients: np.ndarray) -> None:
+        """Start the episodes of cohort `patients` in `rows` (index arrays of equal length)."""
+        rows, patients = np.asarray(rows), np.asarray(patients)
+        if patients.min(initial=0) < 0 or patients.max(initial=0) >= len(self.cohort):
+            raise ValueError(f"patient index outside the cohort's 0..{len(self.cohort) - 1}")
+        # A new state, not writes into the old one: observations and infos already returned
+        # share memory with it (`.numpy()` of CPU tensors) and must keep describing the
+        # episodes that ended.
+        state = self.state.clone()
+        r = torch.as_tensor(rows, device=self.device)
+        p = torch.as_tensor(patients, device=self.device)
+        state.patient[r] = p
+        state.baseline[r] = self.all_baseline[p]
+        state.last[r] = self.all_first[p]
+        state.first_mean[r] = self.all_first[p].mean(dim=1)
+        state.exposure[r] = 0.0
+        state.week[r] = 0
+        state.proba[r] = self.all_proba[p]
+        state.score[r] = risk_score_from_proba(self.all_proba[p])
+        self.dynamics.start(rows, patients)
+        self.state = state
+
+    def observation(self) -> dict[str, torch.Tensor]:
+        """The observation of every row (see `ManoPatientEnv` for the spaces)."""
+        s = self.state
+        return {
+            "static": self.all_static[s.patient],
+            "signals": (s.last - self._low) / self._span,
+            "risk": s.proba,
+            "exposure": s.exposure,
+            "week": s.week[:, None].float(),
+        }
+
+    def step(
+        self, treatment: torch.Tensor, intensity: torch.Tensor, draws: RandomDraws
+    ) -> dict[str, torch.Tensor]:
+        """One week for every row: `treatment` (n,) long and `intensity` (n,) float tensors,
+        already checked; random numbers from `draws`. Returns the reward, its terms, the
+        episode ends and what `info` reports, as tensors."""
+        with self._threads():
+            s = self.state
+            signals, out = self.dynamics.step(s, treatment, intensity, draws)
+            proba = self.predictor.predict_proba_tensor(self.all_static[s.patient], signals)
+            score = risk_score_from_proba(proba)
+            change = (signals.mean(dim=1) - s.first_mean)[:, self._limit_signals]
+            flags = torch.where(self._limits > 0, change >= self._limits, change <= self._limits)
+            terms = reward_terms(
+                self.reward, self._cost, s.score, score, treatment, intensity, flags
+            )
+            cured = terms.pop("cured")
+            self.state = EpisodeState(
+                s.patient,
+                s.baseline,
+                signals,
+                s.first_mean,
+                next_exposure(s.exposure, treatment, intensity),
+                s.week + 1,
+                proba,
+                score,
+            )
+            out |= terms
+            out["terminated"] = cured
+            out["truncated"] = (self.state.week >= self.max_weeks) & ~cured
+            out["safety_flags"] = flags
+            out["risk_score"] = score
+            out["signals"] = signals
+            return out
+
+    @contextmanager
+    def _threads(self) -> Iterator[None]:
+        """One torch thread for small CPU batches: intra-op threads only add hand-offs to a few
+        small matrix products (a single patient steps several times faster on one thread, far
+        more so on a busy CPU); larger batches keep the caller's setting."""
+        if self.n > SMALL_BATCH or self.device.type != "cpu":
+            yield
+            return
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(threads)
+
+
+def make_episodes(
+    n: int,
+    cohort: str | Path | Cohort,
+    dynamics: str,
+    max_weeks: int,
+    reward: RewardWeights,
+    device: str,
+    world_model: str | Path | None,
+    assets: str | Path | None = None,
+) -> Episodes:
+    """The `Episodes` behind an environment of `n` patients, on asset set `assets` (default:
+    the shipped one)."""
+    if dynamics not in DYNAMICS:
+        raise ValueError(f"unknown dynamics {dynamics!r}; choose one of {', '.join(DYNAMICS)}")
+    model = load_world_model(world_model, device, assets) if dynamics == "world_model" else None
+    return Episodes(
+        n,
+        load_cohort(cohort, assets),
+        load_risk_predictor(device=device, assets=assets),
+        model,
+        reward,
+        max_weeks,
+        device,
+    )
