@@ -4,8 +4,13 @@ CleanRL's `ppo_continuous_action.py`.
 Each iteration collects `num_steps` weeks from `num_envs` patients through the environment's
 tensor path (no NumPy round trip), computes GAE, then optimises the clipped surrogate over
 shuffled minibatches. The policy is `HybridActorCritic` (a categorical treatment head and a
-per-treatment Beta intensity head). An episode's end at week 12 is part of the task (the week
-is observed), so truncation is treated as the end of the return like a cure.
+per-treatment Beta intensity head). The loop in `train` has four marked phases: collect (into
+one `Rollout` record), GAE (`generalised_advantages`), update (`ppo_update`), log.
+
+Truncation: an episode's end at week 12 is part of the task (the week is observed), so hybrid
+PPO ends the return there, as at a cure. The SB3 baselines keep SB3's own rule and bootstrap a
+truncated episode from its last observation's value (`TimeLimit.truncated`); both are right
+for an observed week, and they differ only in the value target of the last week.
 
     mano train --agent hybrid-ppo --timesteps 200000 --logdir runs/
 
@@ -18,7 +23,7 @@ random state. TensorBoard scalars follow CleanRL's names (`charts/episodic_retur
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -140,6 +145,147 @@ def load_policy(path: str | Path, device: str = "cpu") -> HybridPPOPolicy:
     return HybridPPOPolicy(network)
 
 
+@dataclass
+class Rollout:
+    """One rollout's transitions, `(num_steps, num_envs, ...)` tensors on the device: what the
+    policy saw and did, and what it got."""
+
+    obs: torch.Tensor  # (T, N, OBS_DIM) flat observation
+    treatment: torch.Tensor  # (T, N) long
+    u: torch.Tensor  # (T, N) the Beta sample behind the intensity
+    logprob: torch.Tensor  # (T, N) log-probability of the action when it was taken
+    value: torch.Tensor  # (T, N) critic's value of obs
+    reward: torch.Tensor  # (T, N)
+    done: torch.Tensor  # (T, N) 1.0 where obs is the first of a new episode
+
+    @classmethod
+    def empty(cls, steps: int, envs: int, device: torch.device) -> Rollout:
+        def zeros(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+            return torch.zeros(steps, envs, *shape, dtype=dtype, device=device)
+
+        return cls(zeros(OBS_DIM), zeros(dtype=torch.long), *(zeros() for _ in range(5)))
+
+    def flat(self) -> Rollout:
+        """The same transitions as one batch of `num_steps * num_envs`."""
+        return Rollout(**{f.name: getattr(self, f.name).flatten(0, 1) for f in fields(self)})
+
+
+class EpisodeStats:
+    """What TensorBoard shows of the rollouts: running sums of each env's episode, those of
+    the episodes that ended during this rollout, and this rollout's treatments and intensity."""
+
+    def __init__(self, n: int, device: torch.device) -> None:
+        self.running = {key: torch.zeros(n, device=device) for key in _RUNNING}
+        self.device = device
+        self.start_rollout()
+
+    def start_rollout(self) -> None:
+        self.ended: dict[str, list[torch.Tensor]] = {}
+        self.treatments = torch.zeros(len(TREATMENTS), device=self.device)
+        self.intensity = torch.zeros((), device=self.device)
+
+    def add(
+        self,
+        treatment: torch.Tensor,
+        intensity: torch.Tensor,
+        reward: torch.Tensor,
+        terminated: torch.Tensor,
+        truncated: torch.Tensor,
+        info: dict[str, torch.Tensor],
+        risk_weight: float,
+    ) -> None:
+        """One step of every env."""
+        self.treatments += torch.bincount(treatment, minlength=len(TREATMENTS))
+        self.intensity += intensity.sum()
+        for key, value in zip(_RUNNING, (reward, info["risk_drop"], info["cost"]), strict=True):
+            self.running[key] += value
+        done = terminated | truncated
+        if done.any():
+            ended = {key: self.running[key][done] for key in _RUNNING}
+            ended["risk_reduction"] = ended.pop("risk_drop") / risk_weight
+            ended["cured"] = terminated[done].float()
+            for key, value in ended.items():
+                self.ended.setdefault(key, []).append(value)
+            for key in _RUNNING:
+                self.running[key] = torch.where(done, 0.0, self.running[key])
+
+    def episode_means(self) -> dict[str, float]:
+        """Mean return, cure rate, risk reduction and safety cost of the ended episodes."""
+        return {key: torch.cat(values).mean().item() for key, values in self.ended.items()}
+
+
+_RUNNING = ("return", "risk_drop", "cost")
+
+
+def generalised_advantages(
+    rollout: Rollout, next_value: torch.Tensor, next_done: torch.Tensor, gamma: float, lam: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """GAE advantages and returns `(T, N)`; an ended episode (cured or at its last week: the
+    week is observed, so the horizon is part of the task) bootstraps nothing."""
+    steps = len(rollout.reward)
+    advantages = torch.zeros_like(rollout.reward)
+    last_gae = torch.zeros_like(next_value)
+    for t in reversed(range(steps)):
+        nonterminal = 1.0 - (next_done if t == steps - 1 else rollout.done[t + 1])
+        following = next_value if t == steps - 1 else rollout.value[t + 1]
+        delta = rollout.reward[t] + gamma * following * nonterminal - rollout.value[t]
+        last_gae = delta + gamma * lam * nonterminal * last_gae
+        advantages[t] = last_gae
+    return advantages, advantages + rollout.value
+
+
+def ppo_update(
+    agent: HybridActorCritic,
+    optimizer: torch.optim.Optimizer,
+    batch: Rollout,
+    advantages: torch.Tensor,
+    returns: torch.Tensor,
+    config: HybridPPOConfig,
+) -> dict[str, float]:
+    """`update_epochs` passes of the clipped surrogate over shuffled minibatches of `batch`
+    (flat); returns the last minibatch's losses, its approx-KL and the mean clip fraction."""
+    minibatch = config.batch_size // config.num_minibatches
+    clipfracs = []
+    for epoch in range(config.update_epochs):
+        order = torch.randperm(config.batch_size, device=advantages.device)
+        for first in range(0, config.batch_size, minibatch):
+            mb = order[first : first + minibatch]
+            _, _, new_logprob, entropy, new_value = agent.act(
+                batch.obs[mb], batch.treatment[mb], batch.u[mb]
+            )
+            log_ratio = new_logprob - batch.logprob[mb]
+            ratio = log_ratio.exp()
+            if (
+                epoch == 0
+                and first == 0
+                and not torch.allclose(ratio, torch.ones_like(ratio), atol=1e-4)
+            ):
+                # before any update the policy is the one that collected: a ratio off 1
+                # means the log-probability is not computed as during the rollout
+                raise RuntimeError("PPO ratio differs from 1 on the first minibatch")
+            with torch.no_grad():
+                approx_kl = ((ratio - 1) - log_ratio).mean()
+                clipfracs.append(((ratio - 1.0).abs() > config.clip_coef).float().mean().item())
+            adv = advantages[mb]
+            adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+            clipped = ratio.clamp(1 - config.clip_coef, 1 + config.clip_coef)
+            policy_loss = torch.max(-adv * ratio, -adv * clipped).mean()
+            value_loss = 0.5 * ((new_value - returns[mb]) ** 2).mean()
+            entropy_loss = entropy.mean()
+            loss = policy_loss - config.ent_coef * entropy_loss + config.vf_coef * value_loss
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(agent.parameters(), config.max_grad_norm)
+            optimizer.step()
+    return {
+        "losses/value_loss": value_loss.item(),
+        "losses/policy_loss": policy_loss.item(),
+        "losses/entropy": entropy_loss.item(),
+        "losses/approx_kl": approx_kl.item(),
+        "losses/clipfrac": float(np.mean(clipfracs)),
+    }
+
+
 def train(
     config: HybridPPOConfig,
     run_dir: str | Path | None = None,
@@ -178,21 +324,12 @@ def train(
 
         writer = SummaryWriter(str(run_dir))
 
-    # Rollout storage: (num_steps, num_envs, ...) on the device.
-    shape = (config.num_steps, config.num_envs)
-    obs_buf = torch.zeros(*shape, OBS_DIM, device=device)
-    treatment_buf = torch.zeros(shape, dtype=torch.long, device=device)
-    u_buf, logprob_buf, reward_buf, done_buf, value_buf = (
-        torch.zeros(shape, device=device) for _ in range(5)
-    )
+    rollout = Rollout.empty(config.num_steps, config.num_envs, device)
     next_obs = flatten_observation(envs.reset_tensor(seed=int(rng.integers(2**31))))
     next_done = torch.zeros(config.num_envs, device=device)
-    returns_so_far = torch.zeros(config.num_envs, device=device)
-    risk_drop_so_far = torch.zeros(config.num_envs, device=device)
-    cost_so_far = torch.zeros(config.num_envs, device=device)
+    stats = EpisodeStats(config.num_envs, device)
     finished: list[float] = []
-    started = time.perf_counter()
-    steps_at_start = global_step
+    started, steps_at_start = time.perf_counter(), global_step
     bar = tqdm(
         range(start_iteration, config.iterations + 1), desc="hybrid PPO", disable=not progress
     )
@@ -200,119 +337,50 @@ def train(
         if config.anneal_lr:
             frac = 1.0 - (iteration - 1.0) / config.iterations
             optimizer.param_groups[0]["lr"] = frac * config.learning_rate
+        stats.start_rollout()
 
-        # --- collect a rollout
-        ended = {"return": [], "cured": [], "risk_reduction": [], "cost": []}
-        counts = torch.zeros(len(TREATMENTS), device=device)
-        intensity_sum = torch.zeros((), device=device)
+        # --- 1. collect a rollout through the tensor path
         for step in range(config.num_steps):
             global_step += config.num_envs
-            obs_buf[step], done_buf[step] = next_obs, next_done
+            rollout.obs[step], rollout.done[step] = next_obs, next_done
             with torch.no_grad():
                 treatment, u, logprob, _, value = agent.act(next_obs)
-            treatment_buf[step], u_buf[step], logprob_buf[step], value_buf[step] = (
-                treatment,
-                u,
-                logprob,
-                value,
-            )
-            obs, reward, terminated, truncated, info = envs.step_tensor(treatment, to_intensity(u))
-            reward_buf[step] = reward
-            done = terminated | truncated
-            next_obs, next_done = flatten_observation(obs), done.float()
-            returns_so_far += reward
-            risk_drop_so_far += info["risk_drop"]
-            cost_so_far += info["cost"]
-            counts += torch.bincount(treatment, minlength=len(TREATMENTS))
-            intensity_sum += to_intensity(u).sum()
-            if done.any():
-                ended["return"].append(returns_so_far[done])
-                ended["cured"].append(terminated[done].float())
-                ended["risk_reduction"].append(
-                    risk_drop_so_far[done] / envs.episodes.reward.risk_weight
-                )
-                ended["cost"].append(cost_so_far[done])
-                returns_so_far = torch.where(done, 0.0, returns_so_far)
-                risk_drop_so_far = torch.where(done, 0.0, risk_drop_so_far)
-                cost_so_far = torch.where(done, 0.0, cost_so_far)
+            rollout.treatment[step], rollout.u[step] = treatment, u
+            rollout.logprob[step], rollout.value[step] = logprob, value
+            intensity = to_intensity(u)
+            obs, reward, terminated, truncated, info = envs.step_tensor(treatment, intensity)
+            rollout.reward[step] = reward
+            next_obs, next_done = flatten_observation(obs), (terminated | truncated).float()
+            risk_weight = envs.episodes.reward.risk_weight
+            stats.add(treatment, intensity, reward, terminated, truncated, info, risk_weight)
 
-        # --- generalised advantage estimation (an ended episode bootstraps nothing)
+        # --- 2. generalised advantage estimation
         with torch.no_grad():
-            next_value = agent.value(next_obs)
-            advantages = torch.zeros_like(reward_buf)
-            last_gae = torch.zeros(config.num_envs, device=device)
-            for t in reversed(range(config.num_steps)):
-                nonterminal = 1.0 - (next_done if t == config.num_steps - 1 else done_buf[t + 1])
-                following = next_value if t == config.num_steps - 1 else value_buf[t + 1]
-                delta = reward_buf[t] + config.gamma * following * nonterminal - value_buf[t]
-                last_gae = delta + config.gamma * config.gae_lambda * nonterminal * last_gae
-                advantages[t] = last_gae
-            returns = advantages + value_buf
+            advantages, returns = generalised_advantages(
+                rollout, agent.value(next_obs), next_done, config.gamma, config.gae_lambda
+            )
 
-        # --- optimise the clipped surrogate over minibatches
-        b_obs = obs_buf.reshape(config.batch_size, -1)
-        b_treatment, b_u = treatment_buf.reshape(-1), u_buf.reshape(-1)
-        b_logprob, b_adv = logprob_buf.reshape(-1), advantages.reshape(-1)
-        b_returns = returns.reshape(-1)
-        minibatch = config.batch_size // config.num_minibatches
-        clipfracs = []
-        for epoch in range(config.update_epochs):
-            order = torch.randperm(config.batch_size, device=device)
-            for first in range(0, config.batch_size, minibatch):
-                mb = order[first : first + minibatch]
-                _, _, new_logprob, entropy, new_value = agent.act(
-                    b_obs[mb], b_treatment[mb], b_u[mb]
-                )
-                log_ratio = new_logprob - b_logprob[mb]
-                ratio = log_ratio.exp()
-                if (
-                    epoch == 0
-                    and first == 0
-                    and not torch.allclose(ratio, torch.ones_like(ratio), atol=1e-4)
-                ):
-                    # before any update the policy is the one that collected: a ratio off 1
-                    # means the log-probability is not computed as during the rollout
-                    raise RuntimeError("PPO ratio differs from 1 on the first minibatch")
-                with torch.no_grad():
-                    approx_kl = ((ratio - 1) - log_ratio).mean()
-                    clipfracs.append(((ratio - 1.0).abs() > config.clip_coef).float().mean().item())
-                adv = b_adv[mb]
-                adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-                policy_loss = torch.max(
-                    -adv * ratio, -adv * ratio.clamp(1 - config.clip_coef, 1 + config.clip_coef)
-                ).mean()
-                value_loss = 0.5 * ((new_value - b_returns[mb]) ** 2).mean()
-                entropy_loss = entropy.mean()
-                loss = policy_loss - config.ent_coef * entropy_loss + config.vf_coef * value_loss
-                optimizer.zero_grad()
-                loss.backward()
-                nn.utils.clip_grad_norm_(agent.parameters(), config.max_grad_norm)
-                optimizer.step()
+        # --- 3. optimise the clipped surrogate over minibatches
+        losses = ppo_update(
+            agent, optimizer, rollout.flat(), advantages.flatten(), returns.flatten(), config
+        )
 
-        # --- log and checkpoint
+        # --- 4. log and checkpoint
         sps = (global_step - steps_at_start) / (time.perf_counter() - started)
-        if ended["return"]:
-            episode_returns = torch.cat(ended["return"])
-            finished = episode_returns.tolist()[-256:]
-            bar.set_postfix(ret=f"{episode_returns.mean().item():.2f}", sps=f"{sps:,.0f}")
+        episodes = stats.episode_means() if stats.ended else {}
+        if episodes:
+            finished = torch.cat(stats.ended["return"]).tolist()[-256:]
+            bar.set_postfix(ret=f"{episodes['return']:.2f}", sps=f"{sps:,.0f}")
         if writer is not None:
-            scalars = {
+            scalars = losses | {
                 "charts/learning_rate": optimizer.param_groups[0]["lr"],
                 "charts/SPS": sps,
-                "charts/mean_intensity": (intensity_sum / counts.sum()).item(),
-                "losses/value_loss": value_loss.item(),
-                "losses/policy_loss": policy_loss.item(),
-                "losses/entropy": entropy_loss.item(),
-                "losses/approx_kl": approx_kl.item(),
-                "losses/clipfrac": float(np.mean(clipfracs)),
+                "charts/mean_intensity": (stats.intensity / stats.treatments.sum()).item(),
             }
-            if ended["return"]:
-                scalars["charts/episodic_return"] = episode_returns.mean().item()
-                scalars["charts/cure_rate"] = torch.cat(ended["cured"]).mean().item()
-                scalars["charts/risk_reduction"] = torch.cat(ended["risk_reduction"]).mean().item()
-                scalars["charts/safety_cost"] = torch.cat(ended["cost"]).mean().item()
+            scalars |= {f"charts/{_TAGS[key]}": value for key, value in episodes.items()}
             for k, name in enumerate(TREATMENTS):
-                scalars[f"charts/treatment_mix/{name}"] = (counts[k] / counts.sum()).item()
+                share = stats.treatments[k] / stats.treatments.sum()
+                scalars[f"charts/treatment_mix/{name}"] = share.item()
             for tag, value in scalars.items():
                 writer.add_scalar(tag, value, global_step)
         if checkpoint is not None and (
@@ -340,3 +408,12 @@ def train(
         "last_returns": float(np.mean(finished)) if finished else float("nan"),
     }
     return agent, summary
+
+
+# TensorBoard names of the episode means (CleanRL's where it has one)
+_TAGS = {
+    "return": "episodic_return",
+    "cured": "cure_rate",
+    "risk_reduction": "risk_reduction",
+    "cost": "safety_cost",
+}
