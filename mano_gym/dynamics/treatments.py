@@ -21,6 +21,8 @@ simulator's latent exposure, which also depends on adherence and each treatment'
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 TREATMENTS: tuple[str, ...] = ("control", "wellness_app", "cbt", "exercise", "medication")
@@ -30,7 +32,18 @@ INTENSITY_HIGH = 1.0
 EXPOSURE_RATE = 0.3  # judgement: a memory of about three weeks, as slow as medication's onset
 
 
-_INDICES = np.arange(N_TREATMENTS)
+# each treatment's index, -1 for control (which has no exposure): a treatment matches only itself
+_ACTIVE = np.where(np.arange(N_TREATMENTS) > 0, np.arange(N_TREATMENTS), -1)
+
+
+@lru_cache(maxsize=4)
+def _active_on(device):
+    """`_ACTIVE` as a tensor on a torch device, made once per device."""
+    import torch  # only reached with a tensor, so torch is loaded already
+
+    return torch.as_tensor(_ACTIVE, device=device)
+
+
 _LOW32, _HIGH32 = np.float32(INTENSITY_LOW), np.float32(INTENSITY_HIGH)
 
 
@@ -47,12 +60,8 @@ def treatment_index(name: str) -> int:
 def next_exposure(exposure, treatment, intensity):
     """The exposure trace `(n, 5)` after a week of `treatment` `(n,)` at `intensity` `(n,)`;
     works on NumPy arrays and on torch tensors alike (and returns the same kind)."""
-    indices = _INDICES
-    if not isinstance(treatment, np.ndarray):  # a torch tensor: compare on its own device
-        import torch
-
-        indices = torch.as_tensor(_INDICES, device=treatment.device)
-    given = (treatment[:, None] == indices) & (indices > 0)
+    active = _ACTIVE if isinstance(treatment, np.ndarray) else _active_on(treatment.device)
+    given = treatment[:, None] == active
     return exposure + EXPOSURE_RATE * (given * intensity[:, None] - exposure)
 
 

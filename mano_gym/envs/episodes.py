@@ -133,11 +133,13 @@ class Dynamics(Protocol):
     def step(
         self,
         state: EpisodeState,
+        static: torch.Tensor,
         treatment: torch.Tensor,
         intensity: torch.Tensor,
         draws: RandomDraws,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """The next week `(n, 7, 5)` of every row, and the `info_keys` values."""
+        """The next week `(n, 7, 5)` of every row (`static`: their encoded profiles), and the
+        `info_keys` values."""
 
 
 @dataclass
@@ -160,17 +162,17 @@ class WorldModelDynamics:
 
     info_keys: tuple[str, ...] = ()
 
-    def __init__(self, model: WorldModel, static: torch.Tensor, n: int) -> None:
-        self.model, self.static = model, static
+    def __init__(self, model: WorldModel, n: int) -> None:
+        self.model = model
         self.belief = model.initial_belief(n)
 
     def start(self, rows: np.ndarray, patients: np.ndarray) -> None:
         self.belief = self.belief.clone()
         self.belief[torch.as_tensor(rows, device=self.belief.device)] = 0.0
 
-    def step(self, state, treatment, intensity, draws):
+    def step(self, state, static, treatment, intensity, draws):
         week = WeekInputs(
-            self.static[state.patient],
+            static,
             state.baseline,
             state.last,
             state.exposure,
@@ -201,7 +203,7 @@ class ReferenceDynamics:
         self.latent.adherence[rows] = fresh.adherence
         self.latent.medication_weeks[rows] = fresh.medication_weeks
 
-    def step(self, state, treatment, intensity, draws):
+    def step(self, state, static, treatment, intensity, draws):
         self.latent, week = self.simulator.step(
             self.patients.subset(self.rows),
             self.latent,
@@ -255,12 +257,15 @@ class Episodes:
         self.dynamics: Dynamics = (
             ReferenceDynamics(cohort.patients, n, self.device)
             if world_model is None
-            else WorldModelDynamics(world_model, self.all_static, n)
+            else WorldModelDynamics(world_model, n)
         )
         self._low, self._span = tensor(SIGNAL_LOW), tensor(SIGNAL_HIGH - SIGNAL_LOW)
         self._cost = tensor(reward.intensity_cost)
         self._limit_signals = [SIGNAL_NAMES.index(signal) for _, signal, _ in SAFETY_LIMITS]
-        self._limits = tensor([change for _, _, change in SAFETY_LIMITS])
+        # a flag is a change at or beyond its limit, in the limit's direction: one comparison
+        # of sign * change >= sign * limit for rises and falls alike
+        limits = np.array([change for _, _, change in SAFETY_LIMITS])
+        self._limit_sign, self._signed_limit = tensor(np.sign(limits)), tensor(np.abs(limits))
         self.state = EpisodeState.empty(n, self.device)
 
     @property
@@ -309,11 +314,12 @@ class Episodes:
         episode ends and what `info` reports, as tensors."""
         with self._threads():
             s = self.state
-            signals, out = self.dynamics.step(s, treatment, intensity, draws)
-            proba = self.predictor.predict_proba_tensor(self.all_static[s.patient], signals)
+            static = self.all_static[s.patient]
+            signals, out = self.dynamics.step(s, static, treatment, intensity, draws)
+            proba = self.predictor.predict_proba_tensor(static, signals)
             score = risk_score_from_proba(proba)
             change = (signals.mean(dim=1) - s.first_mean)[:, self._limit_signals]
-            flags = torch.where(self._limits > 0, change >= self._limits, change <= self._limits)
+            flags = change * self._limit_sign >= self._signed_limit
             terms = reward_terms(
                 self.reward, self._cost, s.score, score, treatment, intensity, flags
             )

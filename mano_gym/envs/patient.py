@@ -195,24 +195,31 @@ class ManoPatientEnv(gym.Env):
         super().reset(seed=seed)
         if patient is None:
             patient = episodes.enrolled[self.np_random.integers(len(episodes.enrolled))]
-        episodes.start(np.zeros(1, np.int64), np.array([patient], np.int64))
-        self._draws = RandomDraws(self.np_random)
-        self._records = [self._record(None, 0.0, 0.0)]
-        self._ended = False
-        info = {"patient": int(patient), "risk_score": float(episodes.state.score[0])}
-        return self._observation(), info
+        with torch.inference_mode():  # nothing of it leaves as a tensor: skip autograd's books
+            episodes.start(np.zeros(1, np.int64), np.array([patient], np.int64))
+            self._draws = RandomDraws(self.np_random)
+            self._records = [self._record(None, 0.0, 0.0)]
+            self._ended = False
+            info = {"patient": int(patient), "risk_score": float(episodes.state.score[0])}
+            return self._observation(), info
 
     def step(self, action: Any) -> tuple[dict[str, np.ndarray], float, bool, bool, dict]:
         if self._ended:
             raise RuntimeError("the episode has ended (or not begun): call reset() first")
         treatment, intensity = read_actions(action, self._form)
-        out = self.episodes.step(
-            torch.from_numpy(treatment).to(self._device),
-            torch.from_numpy(intensity.astype(np.float32)).to(self._device),
-            self._draws,
-        )
-        values = {key: value[0].cpu().numpy() for key, value in out.items()}
-        treatment, intensity = int(treatment[0]), float(intensity[0])
+        with torch.inference_mode():  # nothing of it leaves as a tensor: skip autograd's books
+            out = self.episodes.step(
+                torch.from_numpy(treatment).to(self._device),
+                torch.from_numpy(intensity.astype(np.float32)).to(self._device),
+                self._draws,
+            )
+            return self._finish_step(int(treatment[0]), float(intensity[0]), out)
+
+    def _finish_step(
+        self, treatment: int, intensity: float, out: dict[str, torch.Tensor]
+    ) -> tuple[dict[str, np.ndarray], float, bool, bool, dict]:
+        """The step's observation, reward, ends and info from what `Episodes.step` returned."""
+        values = {key: value.cpu().numpy()[0] for key, value in out.items()}
         info = {
             "risk_score": float(values["risk_score"]),
             **{term: float(values[term]) for term in REWARD_TERMS},
@@ -248,7 +255,7 @@ class ManoPatientEnv(gym.Env):
         return [dict(record) for record in self._records]
 
     def _observation(self) -> dict[str, np.ndarray]:
-        return {key: value[0].cpu().numpy() for key, value in self.episodes.observation().items()}
+        return {key: value.cpu().numpy()[0] for key, value in self.episodes.observation().items()}
 
     def _record(self, treatment: int | None, intensity: float, reward: float) -> dict:
         """What rendering shows of one week."""
@@ -257,7 +264,7 @@ class ManoPatientEnv(gym.Env):
             "week": int(state.week[0]),
             "treatment": None if treatment is None else TREATMENTS[treatment],
             "intensity": intensity,
-            "signals": state.last[0].cpu().numpy(),
+            "signals": state.last.cpu().numpy()[0],
             "risk_score": float(state.score[0]),
             "reward": reward,
         }
