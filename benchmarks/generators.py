@@ -20,8 +20,7 @@ from benchmarks.publish import RESULTS, write_results
 from generators.evaluation.plots import plot_profiles, plot_rhythms
 from generators.evaluation.report import evaluate_generators
 from generators.evaluation.rhythms import DISCRIMINATOR_REPEATS
-from mano_gym.assets import FILES as GENERATOR_FILES
-from mano_gym.assets import SHIPPED, load_rhythm_generator, read_manifest
+from mano_gym.assets import PROFILES, RHYTHMS, SHIPPED, load_rhythm_generator, read_manifest
 from mano_gym.build.generators import (
     load_profile_generator,
     shipped_split,
@@ -111,7 +110,7 @@ def markdown(metrics: dict, manifest: dict, machine: str) -> str:
         "| artifact | file | size | training time |",
         "|---|---|---:|---:|",
     ]
-    for name in GENERATOR_FILES:
+    for name in (PROFILES, RHYTHMS):
         entry = artifacts[name]
         size = (SHIPPED / entry["file"]).stat().st_size / 1e6
         lines.append(

@@ -22,15 +22,13 @@ from threadpoolctl import threadpool_limits
 from benchmarks.publish import write_results
 from mano_gym.assets import (
     LATENT,
+    PREDICTORS,
     load_profile_generator,
     load_rhythm_generator,
     load_risk_predictor,
     read_manifest,
 )
-from mano_gym.build.predictor import (
-    ARTIFACTS,
-    evaluate_shipped_predictors,
-)
+from mano_gym.build.predictor import evaluate_shipped_predictors
 from mano_gym.cohorts.cohort import EVAL_COHORT_SEED, STATIC_FEATURES
 from mano_gym.cohorts.sampling import make_cohort
 
@@ -77,7 +75,7 @@ def _table(metrics: dict, labels: str, goal_column: int) -> list[str]:
 
 
 def markdown(metrics: dict, manifest: dict, machine: str) -> str:
-    entries = [manifest["artifacts"][name] for name in ARTIFACTS.values()]
+    entries = [manifest["artifacts"][name] for name in PREDICTORS.values()]
     cohort = entries[0]["cohort"]
     confusion = metrics["lstm.latent.confusion"]
     lines = [

@@ -145,11 +145,42 @@ def test_tuple_action_space_takes_tuple_actions():
         ({"dynamics": "simulator"}, "dynamics 'simulator'"),
         ({"render_mode": "human"}, "render_mode 'human'"),
         ({"cohort": "test"}, "cohort must be 'train', 'eval'"),
+        ({"max_weeks": 2.5}, "max_weeks must be an integer, got 2.5"),
+        ({"max_weeks": True}, "max_weeks must be an integer, got True"),
+        ({"max_weeks": 0}, "max_weeks must be >= 1"),
+        ({"risk_weight": -1.0}, "reward weights must be finite and >= 0"),
+        ({"intensity_cost": (0.0, 0.1, -0.4, 0.2, 0.3)}, "reward weights must be finite and >= 0"),
     ],
 )
 def test_unknown_options_raise_a_value_error_naming_the_option(kwargs, named):
     with pytest.raises(ValueError, match=named):
         ManoPatientEnv(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"patients": [3]}, r"unknown reset options \['patients'\]; known: patient"),
+        ({"patient": True}, "must be a cohort index"),
+        ({"patient": 2.0}, "must be a cohort index"),
+        ({"patient": -1}, "outside the cohort"),
+    ],
+)
+def test_a_refused_reset_changes_nothing(env, options, message):
+    enrolled = env.episodes.enrolled  # the most severe patient, untreated: not cured in 2 weeks
+    patient = int(enrolled[np.argmax(env.episodes.all_proba[enrolled, 2].numpy())])
+    env.reset(seed=0, options={"patient": patient})
+    before = env.step(action(0, 0.1))[4]
+    with pytest.raises(ValueError, match=message):
+        env.reset(seed=1, options=options)
+    after = env.step(action(0, 0.1))[4]  # the episode goes on, with the same patient
+    assert after["patient"] == before["patient"] == patient
+    assert after["week"] == before["week"] + 1
+
+
+def test_a_numpy_integer_patient_starts_that_patient(env):
+    assert env.reset(seed=0, options={"patient": np.int32(5)})[1]["patient"] == 5
+    assert env.step(action(1, 0.2))[4]["patient"] == 5
 
 
 # ------------------------------------------------------------------ reset / step contract

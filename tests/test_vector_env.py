@@ -55,6 +55,20 @@ def test_make_vec_returns_the_native_batched_env_with_same_step_autoreset():
     envs.close()
 
 
+@pytest.mark.parametrize("num_envs", ["4", True, 2.7, 0])
+def test_num_envs_must_be_a_positive_integer(num_envs):
+    with pytest.raises(ValueError, match="num_envs must be a positive integer|n must be >= 1"):
+        ManoPatientVectorEnv(num_envs)
+
+
+def test_stepping_before_any_reset_and_unknown_reset_options_are_refused():
+    fresh = ManoPatientVectorEnv(2)
+    with pytest.raises(RuntimeError, match="call reset"):
+        fresh.step(batch_action([1, 1], 0.5))
+    with pytest.raises(ValueError, match=r"unknown reset options \['patient'\]"):
+        fresh.reset(options={"patient": 3})
+
+
 def test_batched_observations_lie_in_the_observation_space(venv):
     venv.action_space.seed(0)
     obs, info = venv.reset(seed=0)

@@ -58,8 +58,11 @@ class RewardWeights:
         if len(self.intensity_cost) != N_TREATMENTS:
             raise ValueError(f"intensity_cost needs one value per treatment ({N_TREATMENTS})")
         values = (self.risk_weight, self.safety_penalty, self.cure_bonus, *self.intensity_cost)
-        if not all(np.isfinite(v) for v in values):
-            raise ValueError("reward weights must be finite")
+        if not all(np.isfinite(v) and v >= 0 for v in values):
+            raise ValueError(
+                "reward weights must be finite and >= 0 (risk_weight, intensity_cost, "
+                f"safety_penalty, cure_bonus), got {values}"
+            )
         if not 0.0 < self.cure_threshold < 1.0:
             raise ValueError(f"cure_threshold must lie in (0, 1), got {self.cure_threshold}")
 
@@ -234,8 +237,11 @@ class Episodes:
         max_weeks: int,
         device: str | torch.device = "cpu",
     ) -> None:
-        if n < 1 or max_weeks < 1:
-            raise ValueError(f"need n >= 1 and max_weeks >= 1, got {n} and {max_weeks}")
+        for name, value in (("n", n), ("max_weeks", max_weeks)):
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+                raise ValueError(f"{name} must be an integer, got {value!r}")
+            if value < 1:
+                raise ValueError(f"{name} must be >= 1, got {value}")
         self.n, self.reward, self.max_weeks = n, reward, max_weeks
         self.device = torch.device(device)
         self.cohort, self.predictor = cohort, predictor
