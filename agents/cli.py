@@ -29,7 +29,14 @@ from mano_gym.build.manifest import (
     staged_assets,
 )
 from mano_gym.cli.generators import print_metrics
-from mano_gym.cli.options import add_threads_option, add_training_options, limit_threads, shortcuts
+from mano_gym.cli.options import (
+    add_threads_option,
+    add_training_options,
+    limit_threads,
+    positive_int,
+    seed,
+    shortcuts,
+)
 from mano_gym.cli.overrides import apply_overrides
 from mano_gym.envs.episodes import DYNAMICS
 
@@ -45,7 +52,7 @@ def register(
     train = verb_parsers["train"]
     group = train.add_argument_group("agents (mano train --agent NAME)")
     group.add_argument("--agent", choices=AGENTS, help="train this agent")
-    group.add_argument("--timesteps", type=int, help="patient-weeks of experience")
+    group.add_argument("--timesteps", type=positive_int, help="patient-weeks of experience")
     group.add_argument("--resume", action="store_true", help="continue from the run's checkpoint")
     group.add_argument(
         "--encoding", choices=("multidiscrete", "box"), help="SB3 agents: the action encoding"
@@ -65,11 +72,13 @@ def register(
     evaluate.add_argument(
         "--agent", required=True, help="default, a heuristic's name, or a checkpoint path"
     )
-    evaluate.add_argument("--episodes", type=int, help="default: every enrolled patient once")
+    evaluate.add_argument(
+        "--episodes", type=positive_int, help="default: every enrolled patient once"
+    )
     evaluate.add_argument("--cohort", default="eval", help="'train', 'eval' or a cohort .npz")
     evaluate.add_argument("--dynamics", choices=DYNAMICS, default="world_model")
     evaluate.add_argument("--intensity", type=float, default=0.5, help="of fixed-* heuristics")
-    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--seed", type=seed, default=0)
     evaluate.add_argument(
         "--assets", type=Path, help="asset set of the environment (default: the shipped set)"
     )
@@ -80,7 +89,7 @@ def register(
     demo = verbs.add_parser(
         "demo", help="a synthetic patient treated week by week by the shipped policy"
     )
-    demo.add_argument("--seed", type=int, default=0, help="which synthetic patient")
+    demo.add_argument("--seed", type=seed, default=0, help="which synthetic patient")
     demo.add_argument("--dynamics", choices=DYNAMICS, default="world_model")
     demo.add_argument("--out", type=Path, default=Path("mano_demo.png"), help="figure to save")
     add_threads_option(demo)

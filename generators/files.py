@@ -24,9 +24,11 @@ def file_sha256(path: str | Path) -> str:
 @contextmanager
 def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO]:
     """Open a temporary file beside `path`; on success it replaces `path` in one step, so a
-    reader (or a run killed mid-write) never sees a half-written file."""
+    reader (or a run killed mid-write) never sees a half-written file. Temporary files that
+    writers of `path` killed mid-write left behind are removed first."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    _remove_orphans(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.tmp-{os.getpid()}-")
     try:
         with os.fdopen(fd, mode) as file:
             yield file
@@ -37,6 +39,24 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _remove_orphans(path: Path) -> None:
+    """Delete the temporary files of `path` whose writing process no longer runs."""
+    for orphan in path.parent.glob(f".{path.name}.tmp-*-*"):
+        pid = orphan.name[len(f".{path.name}.tmp-") :].split("-")[0]
+        if pid.isdigit() and not _running(int(pid)):
+            orphan.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: it runs
+        return True
+    return True
 
 
 def read_torch_checkpoint(

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from generators.files import file_sha256
 from generators.signals import SIGNAL_NAMES
 from generators.splits import data_files
 from generators.timegan import TimeGAN
-from mano_gym.assets import FILES as GENERATOR_FILES
-from mano_gym.assets import PROFILES, RHYTHMS, read_manifest
+from mano_gym.assets import FILES, PROFILES, RHYTHMS, read_manifest
 from mano_gym.build.manifest import data_hashes
 from mano_gym.cli import main
 from tests.conftest import DATA, PMDATA
@@ -113,18 +113,16 @@ def test_train_generators_writes_both_models_and_resumes_timegan(tmp_path, capsy
     assert main([*args, "--checkpoint", str(checkpoint), *TINY_GENERATORS]) == 0
     entries = read_manifest(assets)["artifacts"]
     for name in (PROFILES, RHYTHMS):
-        assert entries[name]["sha256"] == file_sha256(assets / GENERATOR_FILES[name])
+        assert entries[name]["sha256"] == file_sha256(assets / FILES[name])
         assert entries[name]["data"] == data_hashes(data_files(DATA), DATA)
     assert entries[RHYTHMS]["hyperparameters"]["joint_iterations"] == 4
     assert "rhythms.holdout_people.discriminative_score" in entries[RHYTHMS]["metrics"]
-    first = TimeGAN.load(assets / GENERATOR_FILES[RHYTHMS]).sample(10, seed=0)
+    first = TimeGAN.load(assets / FILES[RHYTHMS]).sample(10, seed=0)
 
     # from the checkpoint of the finished run: the same model again
     again = ["--checkpoint", str(checkpoint), "--resume", *TINY_GENERATORS]
     assert main([*args, *again]) == 0
-    np.testing.assert_array_equal(
-        TimeGAN.load(assets / GENERATOR_FILES[RHYTHMS]).sample(10, seed=0), first
-    )
+    np.testing.assert_array_equal(TimeGAN.load(assets / FILES[RHYTHMS]).sample(10, seed=0), first)
     # another config cannot continue it
     assert main([*args, *again, "--set", "rhythms.hidden_dim=8"]) == 2
     assert "hidden_dim" in capsys.readouterr().err
@@ -151,3 +149,35 @@ def test_evaluate_generators_json_uses_the_documented_names(capsys):
     }
     assert documented <= set(metrics)
     assert all(isinstance(value, (int, float)) for value in metrics.values())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["generate", "rhythms", "--n", "0", "--out", "{tmp}/r.npz"],
+            "--n: must be an integer >= 1",
+        ),
+        (
+            ["generate", "profiles", "--n", "-3", "--out", "{tmp}/p.csv"],
+            "--n: must be an integer >= 1",
+        ),
+        (["generate", "rhythms", "--n", "5", "--out", "{tmp}/missing/r.npz"], "does not exist"),
+        (["generate", "cohort", "--n", "5", "--out", "{tmp}"], "is a folder"),
+        (["generate", "trials", "--weeks", "0", "--out", "{tmp}/t.npz"], "--weeks: must be an"),
+        (["train", "world-model", "--epochs", "0"], "--epochs: must be an integer >= 1"),
+        (["train", "predictor", "--seed", "-1"], "--seed: must be an integer >= 0"),
+        (["train", "--agent", "hybrid-ppo", "--timesteps", "0"], "--timesteps: must be an"),
+        (["evaluate", "agent", "--agent", "control", "--episodes", "0"], "--episodes: must be"),
+        (["evaluate", "generators", "--samples", "many"], "expected an integer, got 'many'"),
+        (["demo", "--threads", "0"], "--threads: must be an integer >= 1"),
+    ],
+)
+def test_command_line_numbers_and_output_files_are_checked_before_any_work(
+    args, message, tmp_path, capsys
+):
+    with pytest.raises(SystemExit) as ended:
+        main([arg.replace("{tmp}", str(tmp_path)) for arg in args])
+    assert ended.value.code == 2
+    assert message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

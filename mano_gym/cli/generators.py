@@ -19,7 +19,14 @@ from mano_gym.build.generators import (
     train_generators,
 )
 from mano_gym.build.manifest import output_folder
-from mano_gym.cli.options import add_training_options, limit_threads, shortcuts
+from mano_gym.cli.options import (
+    add_training_options,
+    limit_threads,
+    output_file,
+    positive_int,
+    seed,
+    shortcuts,
+)
 from mano_gym.cli.overrides import apply_overrides
 
 DEFAULT_DATA = Path("../shared/data")
@@ -33,7 +40,7 @@ def register(topics: dict[str, argparse._SubParsersAction]) -> None:
         "holding them to --out",
     )
     train.add_argument("--data", type=Path, default=DEFAULT_DATA, help="real-data folder")
-    train.add_argument("--epochs", type=int, help="CTGAN epochs")
+    train.add_argument("--epochs", type=positive_int, help="CTGAN epochs")
     add_training_options(
         train,
         "override any setting, e.g. rhythms.hidden_dim=32 or profiles.batch_size=200 "
@@ -55,11 +62,11 @@ def register(topics: dict[str, argparse._SubParsersAction]) -> None:
     profiles = topics["generate"].add_parser("profiles", help="sample static profiles to CSV")
     rhythms = topics["generate"].add_parser("rhythms", help="sample 7-day rhythms to .npz")
     for parser in (profiles, rhythms):
-        parser.add_argument("--n", type=int, required=True, help="how many to sample")
-        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--n", type=positive_int, required=True, help="how many to sample")
+        parser.add_argument("--seed", type=seed, default=0)
         parser.add_argument("--model", type=Path, help="a model file instead of the shipped one")
         parser.add_argument("--device", default="cpu")
-    profiles.add_argument("--out", type=Path, required=True, help="CSV file to write")
+    profiles.add_argument("--out", type=output_file, required=True, help="CSV file to write")
     profiles.add_argument(
         "--condition", metavar="COLUMN=VALUE", help="only profiles with this category"
     )
@@ -69,19 +76,21 @@ def register(topics: dict[str, argparse._SubParsersAction]) -> None:
         help="load --model although its hash is unknown (it is a pickle: only your own files)",
     )
     profiles.set_defaults(run=run_generate_profiles)
-    rhythms.add_argument("--out", type=Path, required=True, help=".npz file to write")
+    rhythms.add_argument("--out", type=output_file, required=True, help=".npz file to write")
     rhythms.set_defaults(run=run_generate_rhythms)
 
     evaluate = topics["evaluate"].add_parser(
         "generators", help="metrics of the shipped generators and their baselines"
     )
     evaluate.add_argument("--data", type=Path, default=DEFAULT_DATA, help="real-data folder")
-    evaluate.add_argument("--seed", type=int, default=0)
-    evaluate.add_argument("--samples", type=int, default=1000, help="synthetic rows / windows")
+    evaluate.add_argument("--seed", type=seed, default=0)
+    evaluate.add_argument(
+        "--samples", type=positive_int, default=1000, help="synthetic rows / windows"
+    )
     evaluate.add_argument("--device", default="cpu")
     evaluate.add_argument(
         "--discriminator-repeats",
-        type=int,
+        type=positive_int,
         default=DISCRIMINATOR_REPEATS,
         help="post-hoc classifiers averaged per discriminative score (fewer: faster, noisier)",
     )

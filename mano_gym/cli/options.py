@@ -16,10 +16,40 @@ from mano_gym.build.manifest import DEFAULT_OUT
 Parser = argparse.ArgumentParser | argparse._ArgumentGroup
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1 (counts: samples, patients, epochs, steps)."""
+    return _integer(text, 1)
+
+
+def seed(text: str) -> int:
+    """An argparse type: an integer >= 0."""
+    return _integer(text, 0)
+
+
+def _integer(text: str, low: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be an integer >= {low}, got {value}")
+    return value
+
+
+def output_file(text: str) -> Path:
+    """An argparse type: a file to write, in a folder that exists (checked before any work)."""
+    path = Path(text)
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"folder {path.parent} does not exist")
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} is a folder, not a file")
+    return path
+
+
 def add_threads_option(parser: Parser) -> None:
     parser.add_argument(
         "--threads",
-        type=int,
+        type=positive_int,
         default=1,
         help="CPU threads (default 1: these small models run fastest on one thread, and the "
         "thread count changes trained weights)",
@@ -29,8 +59,6 @@ def add_threads_option(parser: Parser) -> None:
 @contextmanager
 def limit_threads(threads: int) -> Iterator[None]:
     """torch's and the native libraries' thread count set to `threads` inside the block."""
-    if threads < 1:
-        raise ValueError(f"--threads must be at least 1, got {threads}")
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
@@ -67,7 +95,7 @@ def add_training_options(
         action="store_true",
         help="write the shipped set inside the installed package instead of --out",
     )
-    parser.add_argument("--seed", type=int, default=defaults.get("seed"), help="random seed")
+    parser.add_argument("--seed", type=seed, default=defaults.get("seed"), help="random seed")
     parser.add_argument(
         "--device", default=defaults.get("device"), help="torch device, e.g. cpu or cuda"
     )

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from mano_gym.assets import load_profile_generator, load_rhythm_generator
 from mano_gym.build.reference_validation import checks_to_metrics, validate_reference
-from mano_gym.cli.options import add_threads_option, limit_threads
+from mano_gym.cli.options import (
+    add_threads_option,
+    limit_threads,
+    output_file,
+    positive_int,
+    seed,
+)
 from mano_gym.cohorts.cohort import TRAIN_COHORT_SEED
 from mano_gym.cohorts.sampling import make_cohort
 
@@ -24,12 +29,12 @@ def register(topics: dict[str, argparse._SubParsersAction]) -> None:
     )
     evaluate.add_argument(
         "--patients",
-        type=int,
+        type=positive_int,
         default=VALIDATION_PATIENTS,
         help="cohort size (all enrolled "
         "patients with moderate or worse depression take part in each trial)",
     )
-    evaluate.add_argument("--seed", type=int, default=TRAIN_COHORT_SEED)
+    evaluate.add_argument("--seed", type=seed, default=TRAIN_COHORT_SEED)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     add_threads_option(evaluate)
     evaluate.set_defaults(run=run_evaluate)
@@ -37,9 +42,9 @@ def register(topics: dict[str, argparse._SubParsersAction]) -> None:
     cohort = topics["generate"].add_parser(
         "cohort", help="sample synthetic patients (profile, rhythm, prior severity) to .npz"
     )
-    cohort.add_argument("--n", type=int, required=True, help="how many patients")
-    cohort.add_argument("--seed", type=int, default=0)
-    cohort.add_argument("--out", type=Path, required=True, help=".npz file to write")
+    cohort.add_argument("--n", type=positive_int, required=True, help="how many patients")
+    cohort.add_argument("--seed", type=seed, default=0)
+    cohort.add_argument("--out", type=output_file, required=True, help=".npz file to write")
     add_threads_option(cohort)
     cohort.set_defaults(run=run_generate_cohort)
 

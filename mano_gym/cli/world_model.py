@@ -14,7 +14,15 @@ from mano_gym.build.world_model import (
     train_world_model_artifacts,
 )
 from mano_gym.cli.generators import print_metrics
-from mano_gym.cli.options import add_threads_option, add_training_options, limit_threads, shortcuts
+from mano_gym.cli.options import (
+    add_threads_option,
+    add_training_options,
+    limit_threads,
+    output_file,
+    positive_int,
+    seed,
+    shortcuts,
+)
 from mano_gym.cli.overrides import apply_overrides
 from mano_gym.cohorts.trials import make_trials
 
@@ -28,10 +36,12 @@ def register(topics: dict[str, argparse._SubParsersAction]) -> None:
     trials.add_argument(
         "--cohort", default="train", help="'train', 'eval' or a cohort .npz (mano generate cohort)"
     )
-    trials.add_argument("--weeks", type=int, default=12, help="treated weeks per trajectory")
-    trials.add_argument("--replicas", type=int, default=1, help="trajectories per patient")
-    trials.add_argument("--seed", type=int, default=0)
-    trials.add_argument("--out", type=Path, required=True, help=".npz file to write")
+    trials.add_argument(
+        "--weeks", type=positive_int, default=12, help="treated weeks per trajectory"
+    )
+    trials.add_argument("--replicas", type=positive_int, default=1, help="trajectories per patient")
+    trials.add_argument("--seed", type=seed, default=0)
+    trials.add_argument("--out", type=output_file, required=True, help=".npz file to write")
     trials.set_defaults(run=run_generate_trials)
 
     train = topics["train"].add_parser(
@@ -39,7 +49,7 @@ def register(topics: dict[str, argparse._SubParsersAction]) -> None:
         help="sample the train and held-out cohorts, run virtual trials, train the attention "
         "Seq2Seq world model, write an asset set holding all three to --out",
     )
-    train.add_argument("--epochs", type=int, help="training epochs")
+    train.add_argument("--epochs", type=positive_int, help="training epochs")
     add_training_options(
         train,
         "override any setting, e.g. world_model.hidden=64 or cohort.weeks=16 "
