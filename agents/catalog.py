@@ -23,10 +23,16 @@ HYBRID_CHECKPOINT = "checkpoint.pt"  # what a hybrid PPO run directory holds
 
 
 def load_agent(
-    name: str, intensity: float = 0.5, device: str = "cpu", assets: str | Path | None = None
+    name: str,
+    intensity: float = 0.5,
+    device: str = "cpu",
+    assets: str | Path | None = None,
+    trusted: bool = False,
 ) -> Policy:
     """The agent called `name` (see the table; `default` is the policy of asset set
-    `assets`, the shipped one unless given); a `ValueError` lists the names otherwise."""
+    `assets`, the shipped one unless given); a `ValueError` lists the names otherwise. An SB3
+    run is loaded without unpickling anything of it unless `trusted` (see `load_sb3_policy`);
+    hybrid PPO checkpoints hold weights only and are always read with `weights_only=True`."""
     if name == "default":
         return load_policy(verified_artifact(POLICY, assets)[0], device)
     if name in HEURISTIC_NAMES:
@@ -39,7 +45,7 @@ def load_agent(
     if path.suffix == ".zip" or path.is_dir():
         from agents.sb3_baselines import load_sb3_policy  # Stable-Baselines3 only when asked
 
-        return load_sb3_policy(path, device)
+        return load_sb3_policy(path, device, trusted)
     raise ValueError(
         f"unknown agent {name!r}: give default, one of {', '.join(HEURISTIC_NAMES)}, or the "
         "path of a checkpoint (.pt, or an SB3 checkpoint.zip or its folder)"

@@ -55,6 +55,12 @@ def register(
     group.add_argument("--timesteps", type=positive_int, help="patient-weeks of experience")
     group.add_argument("--resume", action="store_true", help="continue from the run's checkpoint")
     group.add_argument(
+        "--trusted",
+        action="store_true",
+        help="SB3 --resume: unpickle the checkpoint's objects instead of rebuilding them (only "
+        "a run you wrote yourself)",
+    )
+    group.add_argument(
         "--encoding", choices=("multidiscrete", "box"), help="SB3 agents: the action encoding"
     )
     add_training_options(
@@ -83,6 +89,11 @@ def register(
         "--assets", type=Path, help="asset set of the environment (default: the shipped set)"
     )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument(
+        "--trusted",
+        action="store_true",
+        help="an SB3 run: unpickle its objects instead of rebuilding them (only your own runs)",
+    )
     add_threads_option(evaluate)
     evaluate.set_defaults(run=run_evaluate)
 
@@ -119,7 +130,7 @@ def run_train(args: argparse.Namespace) -> int:
 
             fields["encoding"] = ("encoding",)
             config = apply_overrides(SB3Config(algorithm=args.agent), shortcuts(args, fields))
-            _, summary = train_sb3(config, run_dir, resume=args.resume)
+            _, summary = train_sb3(config, run_dir, resume=args.resume, trusted=args.trusted)
     print(
         f"{args.agent}: {summary['global_step']:,} steps in {summary['seconds']:.0f} s"
         f" ({summary['sps']:,.0f} steps/s); run in {run_dir}"
@@ -161,7 +172,7 @@ def publish_policy(
 
 def run_evaluate(args: argparse.Namespace) -> int:
     with limit_threads(args.threads):
-        policy = load_agent(args.agent, args.intensity, assets=args.assets)
+        policy = load_agent(args.agent, args.intensity, assets=args.assets, trusted=args.trusted)
         metrics = evaluate_policy(
             policy, args.cohort, args.dynamics, args.episodes, args.seed, assets=args.assets
         )

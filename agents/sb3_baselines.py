@@ -33,6 +33,7 @@ import inspect
 import json
 import time
 import warnings
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -302,11 +303,66 @@ def _read_sidecar(path: Path) -> dict:
     return saved
 
 
-def _load_model(path: Path, algorithm: str, **kwargs: Any) -> BaseAlgorithm:
-    """SB3's `load` of `path`; whatever it raises for a bad file becomes a `ValueError`
-    naming the file."""
+# What SB3 pickles into a checkpoint's `data`, and how Mano rebuilds it without unpickling:
+# taken from a fresh model of the run's config, or (training state) left for SB3 to start anew.
+_REBUILT = (
+    "observation_space",
+    "action_space",
+    "policy_class",
+    "policy_kwargs",
+    "lr_schedule",
+    "clip_range",
+    "rollout_buffer_class",
+    "replay_buffer_class",
+    "train_freq",
+)
+_STARTED_ANEW = (
+    "_last_obs",
+    "_last_original_obs",
+    "_last_episode_starts",
+    "ep_info_buffer",
+    "ep_success_buffer",
+)
+
+
+def _rebuilt_objects(path: Path, saved: dict) -> dict[str, Any]:
+    """SB3 `custom_objects` for every pickled entry of the checkpoint's `data`, rebuilt from
+    the run's config (`saved`, its sidecar), so that loading unpickles nothing of the file; a
+    `ValueError` names pickled entries Mano cannot rebuild."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            data = json.loads(archive.read("data"))
+        config = SB3Config(**saved["config"])
+    except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{path}: not a readable SB3 checkpoint ({error})") from None
+    pickled = {
+        key for key, value in data.items() if isinstance(value, dict) and ":serialized:" in value
+    }
+    unknown = sorted(pickled - {*_REBUILT, *_STARTED_ANEW})
+    if unknown:
+        raise ValueError(
+            f"{path} holds pickled objects Mano cannot rebuild safely ({', '.join(unknown)}); "
+            "load it with trusted=True (--trusted) only if you wrote it yourself"
+        )
+    env = make_sb3_env(
+        config.encoding, 1, config.seed, config.cohort, config.dynamics, "dummy", config.assets
+    )
+    fresh = build_model(config, env)
+    env.close()
+    rebuilt = {key: getattr(fresh, key) for key in _REBUILT if key in pickled}
+    return rebuilt | {key: None for key in _STARTED_ANEW if key in pickled}
+
+
+def _load_model(path: Path, saved: dict, trusted: bool = False, **kwargs: Any) -> BaseAlgorithm:
+    """SB3's `load` of `path` (`saved`: its sidecar). Unless `trusted`, every pickled object in
+    the file is replaced by one rebuilt from the run's config, so nothing of it is unpickled
+    (SB3 reads the weights with `torch.load(weights_only=True)`). Whatever SB3 raises for a bad
+    file becomes a `ValueError` naming the file."""
     if not path.is_file():
         raise ValueError(f"SB3 checkpoint not found: {path}")
+    algorithm = saved["algorithm"]
+    if not trusted:
+        kwargs["custom_objects"] = _rebuilt_objects(path, saved)
     try:
         return SB3_ALGORITHMS[algorithm].load(path, **kwargs)
     except Exception as error:  # SB3 raises many types for a corrupt or foreign file
@@ -321,6 +377,7 @@ def train_sb3(
     run_dir: str | Path | None = None,
     resume: bool = False,
     progress: bool = True,
+    trusted: bool = False,
 ) -> tuple[BaseAlgorithm, dict]:
     """Train an SB3 baseline; returns the model and a summary (`global_step`, `seconds`,
     `sps` of this call, `last_returns`: mean of SB3's last 100 episode returns). With
@@ -331,7 +388,8 @@ def train_sb3(
     steps in all (SB3's `reset_num_timesteps=False`), logging on in the same TensorBoard
     run. SB3 keeps the optimiser but not the random state, nor SAC's replay buffer (too large
     to checkpoint): a resumed SAC collects `learning_starts` steps afresh before training
-    again. PPO and A2C collect whole rollouts, so they may pass `total_timesteps`."""
+    again. PPO and A2C collect whole rollouts, so they may pass `total_timesteps`. The
+    checkpoint is read as `load_sb3_policy` reads it (nothing unpickled unless `trusted`)."""
     config.check()
     run_dir = Path(run_dir) if run_dir is not None else None
     checkpoint = run_dir / CHECKPOINT if run_dir is not None else None
@@ -360,7 +418,8 @@ def train_sb3(
         if resume:
             model = _load_model(
                 checkpoint,
-                config.algorithm,
+                saved,
+                trusted,
                 env=env,
                 device=config.device,
                 tensorboard_log=tensorboard_log,
@@ -447,17 +506,18 @@ class SB3Policy:
         return decode_multidiscrete(actions, self.intensity_bins)
 
 
-def load_sb3_policy(path: str | Path, device: str = "cpu") -> SB3Policy:
+def load_sb3_policy(path: str | Path, device: str = "cpu", trusted: bool = False) -> SB3Policy:
     """The greedy policy of an SB3 run: `path` is its run directory or a `.zip` in it.
     The algorithm and encoding come from `checkpoint.json` beside the zip; a missing or
     garbled zip or sidecar raises a `ValueError` naming the file.
 
-    SB3's zip holds pickled Python objects (the policy class, schedules, spaces), and loading
-    it runs them: load only run directories you (or someone you trust) wrote."""
+    SB3's zip holds pickled Python objects (the policy class, schedules, spaces), and
+    unpickling runs them. So unless `trusted`, none is unpickled: each is rebuilt from the
+    run's config in the sidecar, and the weights are read with `weights_only=True`."""
     path = Path(path)
     checkpoint = path if path.suffix == ".zip" and not path.is_dir() else path / CHECKPOINT
     if not checkpoint.is_file():
         raise ValueError(f"SB3 checkpoint not found: {checkpoint}")
     saved = _read_sidecar(checkpoint)
-    model = _load_model(checkpoint, saved["algorithm"], device=device)
+    model = _load_model(checkpoint, saved, trusted, device=device)
     return SB3Policy(model, saved["encoding"])

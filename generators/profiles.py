@@ -230,7 +230,8 @@ class ProfileGenerator:
             if actual != sha256:
                 raise ValueError(
                     f"{path}: SHA-256 {actual} does not match the expected {sha256}; "
-                    "refusing to unpickle it"
+                    "refusing to unpickle it (pass trusted=True, --trusted on the command "
+                    "line, only for a file you made yourself)"
                 )
         try:
             state = torch.load(path, map_location="cpu", weights_only=False)
@@ -238,9 +239,15 @@ class ProfileGenerator:
             raise ValueError(f"{path}: not a readable profile generator ({error})") from None
         if not isinstance(state, dict) or state.get("format") != "mano-ctgan-1":
             raise ValueError(f"{path}: not a Mano profile generator (format mano-ctgan-1)")
-        config = ProfileGeneratorConfig(**{**state["config"], "device": device})
-        config.generator_dim = tuple(config.generator_dim)
-        config.discriminator_dim = tuple(config.discriminator_dim)
+        saved = state["config"]
+        config = ProfileGeneratorConfig(
+            **saved
+            | {
+                "device": device,
+                "generator_dim": tuple(saved["generator_dim"]),
+                "discriminator_dim": tuple(saved["discriminator_dim"]),
+            }
+        )
         generator = cls(config)
         generator._model = state["model"]
         generator._model.set_device(torch.device(device))

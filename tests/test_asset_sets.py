@@ -15,7 +15,9 @@ from mano_gym.assets import (
     FILES,
     MANIFEST,
     SHIPPED,
+    SHIPPED_PROFILES_SHA256,
     StaleArtifactWarning,
+    load_profile_generator,
     read_manifest,
     verified_artifact,
 )
@@ -135,3 +137,40 @@ def test_a_manifest_entry_must_name_a_plain_file_with_its_hash(copy_of_shipped):
     with pytest.raises(ValueError, match="'world_model' has no valid 'sha256'"):
         verified_artifact("world_model", copy_of_shipped)
     assert file_sha256(copy_of_shipped / FILES["world_model"])  # the file itself was untouched
+
+
+class _Payload:
+    """Unpickling this creates a file: the stand-in for code a crafted artifact would run."""
+
+    def __init__(self, marker) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_the_shipped_profile_generator_is_vouched_for_by_a_hash_kept_in_code():
+    entry = read_manifest()["artifacts"]["profiles"]
+    assert SHIPPED_PROFILES_SHA256 == entry["sha256"] == file_sha256(SHIPPED / entry["file"])
+
+
+def test_a_crafted_profile_generator_with_a_matching_manifest_runs_nothing(
+    copy_of_shipped, tmp_path
+):
+    import torch
+
+    marker = tmp_path / "payload-ran"
+    torch.save(
+        {"format": "mano-ctgan-1", "model": _Payload(marker)}, copy_of_shipped / FILES["profiles"]
+    )
+    manifest = json.loads((copy_of_shipped / MANIFEST).read_text())
+    manifest["artifacts"]["profiles"]["sha256"] = file_sha256(copy_of_shipped / FILES["profiles"])
+    (copy_of_shipped / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match="refusing to unpickle it"):
+        load_profile_generator(assets=copy_of_shipped)
+    assert not marker.exists()
+
+
+def test_a_copy_of_the_shipped_profile_generator_needs_no_trust(copy_of_shipped):
+    table = load_profile_generator(assets=copy_of_shipped).sample(5, seed=0)
+    assert len(table) == 5

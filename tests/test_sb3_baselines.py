@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import gymnasium as gym
@@ -462,3 +463,58 @@ def test_sb3_policy_rejects_a_model_of_the_other_encoding(ppo_run):
     with pytest.raises(ValueError, match="unknown encoding"):
         SB3Policy(model, "tuple")
     assert set(ENCODINGS) == {"multidiscrete", "box"}
+
+
+class _Payload:
+    """Unpickling this creates a file: the stand-in for code a crafted checkpoint would run."""
+
+    def __init__(self, marker) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def _crafted(run: Path, key: str, marker: Path) -> None:
+    """Put a payload into the pickled entry `key` of the run's checkpoint `data`."""
+    import base64
+    import zipfile
+
+    import cloudpickle
+
+    checkpoint = run / CHECKPOINT
+    with zipfile.ZipFile(checkpoint) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    data = json.loads(members["data"])
+    payload = base64.b64encode(cloudpickle.dumps(_Payload(marker))).decode()
+    data[key] = {":type:": "<class 'object'>", ":serialized:": payload}
+    members["data"] = json.dumps(data).encode()
+    with zipfile.ZipFile(checkpoint, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+
+
+def test_a_crafted_sb3_checkpoint_runs_nothing_when_loaded_or_resumed(tmp_path, ppo_run):
+    marker = tmp_path / "payload-ran"
+    run = tmp_path / "run"
+    shutil.copytree(ppo_run, run)
+    _crafted(run, "policy_class", marker)  # an entry Mano rebuilds: loads, payload ignored
+    policy = load_sb3_policy(run)
+    assert isinstance(policy, SB3Policy) and not marker.exists()
+    config = SB3Config(**json.loads((run / "checkpoint.json").read_text())["config"])
+    train_sb3(
+        replace(config, total_timesteps=config.total_timesteps + 64),
+        run,
+        resume=True,
+        progress=False,
+    )
+    assert not marker.exists()
+
+    _crafted(run, "surprise", marker)  # an entry nobody can rebuild: refused, not unpickled
+    with pytest.raises(
+        ValueError, match="pickled objects Mano cannot rebuild safely \\(surprise\\)"
+    ):
+        load_sb3_policy(run)
+    with pytest.raises(ValueError, match="surprise"):
+        load_agent(str(run))
+    assert not marker.exists()

@@ -91,11 +91,12 @@ class PredictorTrainingConfig:
 
 
 def labelled_weeks(
-    config: CohortConfig, assets: str | Path | None = None
+    config: CohortConfig, assets: str | Path | None = None, trusted: bool = False
 ) -> tuple[LabelledWeeks, LabelledWeeks]:
     """The training and held-out weeks, from the generators of `assets` (default: the
-    shipped ones) and the reference simulator; the same config gives the same weeks."""
-    profiles = load_profile_generator(assets=assets)
+    shipped ones; `trusted` as for `load_profile_generator`) and the reference simulator;
+    the same config gives the same weeks."""
+    profiles = load_profile_generator(assets=assets, trusted=trusted)
     rhythms = load_rhythm_generator(assets=assets)
     weeks = []
     for n, seed in (
@@ -164,13 +165,14 @@ def evaluate_shipped_predictors(
     data: str | Path | None,
     config: CohortConfig | None = None,
     assets: str | Path | None = None,
+    trusted: bool = False,
 ) -> dict[str, float]:
     """Metrics of the predictors of `assets` (default: the shipped ones, with freshly fitted
     baselines) on the held-out cohort, by default the cohorts they were trained and evaluated
     on (read from the manifest)."""
     if config is None:
         config = CohortConfig(**verified_artifact(PREDICTORS[LATENT], assets)[1]["cohort"])
-    train, held_out = labelled_weeks(config, assets)
+    train, held_out = labelled_weeks(config, assets, trusted)
     models = {kind: load_risk_predictor(kind=kind, assets=assets) for kind in PREDICTORS}
     return evaluate_predictors(models, train, held_out, data, assets=assets)
 
@@ -183,6 +185,7 @@ def train_predictors(
     ship: bool = False,
     logdir: str | Path | None = None,
     progress: bool = True,
+    trusted: bool = False,
 ) -> dict[str, dict]:
     """Train both predictors on weeks from the generators of `assets` and write the asset set
     `out` (default `runs/assets`; the shipped set with `ship`): a copy of `assets` with both
@@ -193,7 +196,7 @@ def train_predictors(
     if data is not None and not Path(data).is_dir():
         raise FileNotFoundError(f"real-data folder not found: {data}")
     inputs = input_hashes((PROFILES, RHYTHMS), assets)
-    train, held_out = labelled_weeks(config.cohort, assets)
+    train, held_out = labelled_weeks(config.cohort, assets, trusted)
     models, seconds = {}, {}
     for kind in PREDICTORS:
         start = time.perf_counter()

@@ -141,6 +141,7 @@ def train_world_model_artifacts(
     ship: bool = False,
     logdir: str | Path | None = None,
     progress: bool = True,
+    trusted: bool = False,
 ) -> dict[str, dict]:
     """Sample the cohorts from the generators of `assets`, run the trials, train the world
     model, and write the asset set `out` (default `runs/assets`; the shipped set with `ship`):
@@ -151,7 +152,10 @@ def train_world_model_artifacts(
     c = config.cohort
     inputs = input_hashes((PROFILES, RHYTHMS), assets)
     predictor = input_hashes((PREDICTORS[LATENT],), assets)
-    generators = load_profile_generator(assets=assets), load_rhythm_generator(assets=assets)
+    generators = (
+        load_profile_generator(assets=assets, trusted=trusted),
+        load_rhythm_generator(assets=assets),
+    )
     cohorts = {
         COHORTS["train"]: make_cohort(c.train_patients, c.train_seed, *generators),
         COHORTS["eval"]: make_cohort(c.eval_patients, c.eval_seed, *generators),

@@ -68,6 +68,15 @@ def limit_threads(threads: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+def add_trusted_option(parser: Parser) -> None:
+    parser.add_argument(
+        "--trusted",
+        action="store_true",
+        help="open a profile generator of --assets that is not the shipped one (it is a "
+        "pickle: only one you trained yourself)",
+    )
+
+
 def add_overrides_option(parser: Parser, help: str, metavar: str = "SECTION.FIELD=VALUE") -> None:
     """`--set`, repeatable, collected in order for `mano_gym.cli.overrides.apply_overrides`."""
     parser.add_argument("--set", action="append", default=[], metavar=metavar, help=help)

@@ -13,7 +13,13 @@ from mano_gym.build.predictor import (
     train_predictors,
 )
 from mano_gym.cli.generators import DEFAULT_DATA, print_metrics
-from mano_gym.cli.options import add_threads_option, add_training_options, limit_threads, shortcuts
+from mano_gym.cli.options import (
+    add_threads_option,
+    add_training_options,
+    add_trusted_option,
+    limit_threads,
+    shortcuts,
+)
 from mano_gym.cli.overrides import apply_overrides
 
 
@@ -29,6 +35,7 @@ def register(topics: dict[str, argparse._SubParsersAction]) -> None:
         "override any setting, e.g. predictor.lstm_hidden=32 or cohort.train_patients=2048 "
         "(sections: cohort, predictor)",
     )
+    add_trusted_option(train)
     train.set_defaults(run=run_train)
 
     evaluate = topics["evaluate"].add_parser(
@@ -40,6 +47,7 @@ def register(topics: dict[str, argparse._SubParsersAction]) -> None:
         "--assets", type=Path, help="asset set to evaluate (default: the shipped set)"
     )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    add_trusted_option(evaluate)
     add_threads_option(evaluate)
     evaluate.set_defaults(run=run_evaluate)
 
@@ -51,7 +59,9 @@ def run_train(args: argparse.Namespace) -> int:
     fields = {"seed": ("predictor.seed",), "device": ("predictor.device",)}
     config = apply_overrides(PredictorTrainingConfig(), shortcuts(args, fields))
     with limit_threads(args.threads):
-        entries = train_predictors(args.data, config, out, args.assets, args.ship, args.logdir)
+        entries = train_predictors(
+            args.data, config, out, args.assets, args.ship, args.logdir, trusted=args.trusted
+        )
     for name, entry in entries.items():
         print(f"{name}: {out / entry['file']} ({entry['training_seconds']} s)")
     print_metrics({k: v for e in entries.values() for k, v in e["metrics"].items()}, "predictor")
@@ -60,7 +70,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     with limit_threads(args.threads):
-        metrics = evaluate_shipped_predictors(args.data, assets=args.assets)
+        metrics = evaluate_shipped_predictors(args.data, assets=args.assets, trusted=args.trusted)
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:

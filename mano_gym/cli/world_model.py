@@ -17,6 +17,7 @@ from mano_gym.cli.generators import print_metrics
 from mano_gym.cli.options import (
     add_threads_option,
     add_training_options,
+    add_trusted_option,
     limit_threads,
     output_file,
     positive_int,
@@ -55,6 +56,7 @@ def register(topics: dict[str, argparse._SubParsersAction]) -> None:
         "override any setting, e.g. world_model.hidden=64 or cohort.weeks=16 "
         "(sections: cohort, world_model; replicas=N at the top level)",
     )
+    add_trusted_option(train)
     train.set_defaults(run=run_train)
 
     evaluate = topics["evaluate"].add_parser(
@@ -82,7 +84,9 @@ def run_train(args: argparse.Namespace) -> int:
     fields = {name: (f"world_model.{name}",) for name in ("seed", "epochs", "device")}
     config = apply_overrides(WorldModelTrainingConfig(), shortcuts(args, fields))
     with limit_threads(args.threads):
-        entries = train_world_model_artifacts(config, out, args.assets, args.ship, args.logdir)
+        entries = train_world_model_artifacts(
+            config, out, args.assets, args.ship, args.logdir, trusted=args.trusted
+        )
     for name, entry in entries.items():
         print(f"{name}: {out / entry['file']}")
     print_metrics(entries["world_model"]["metrics"], "world model")
