@@ -55,6 +55,11 @@ def register(
     group.add_argument("--timesteps", type=positive_int, help="patient-weeks of experience")
     group.add_argument("--resume", action="store_true", help="continue from the run's checkpoint")
     group.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start again in a run folder that already holds a run",
+    )
+    group.add_argument(
         "--trusted",
         action="store_true",
         help="SB3 --resume: unpickle the checkpoint's objects instead of rebuilding them (only "
@@ -124,13 +129,15 @@ def run_train(args: argparse.Namespace) -> int:
             from agents.hybrid_ppo import HybridPPOConfig, train
 
             config = apply_overrides(HybridPPOConfig(), shortcuts(args, fields))
-            _, summary = train(config, run_dir, resume=args.resume)
+            _, summary = train(config, run_dir, resume=args.resume, overwrite=args.overwrite)
         else:
             from agents.sb3_baselines import SB3Config, train_sb3
 
             fields["encoding"] = ("encoding",)
             config = apply_overrides(SB3Config(algorithm=args.agent), shortcuts(args, fields))
-            _, summary = train_sb3(config, run_dir, resume=args.resume, trusted=args.trusted)
+            _, summary = train_sb3(
+                config, run_dir, resume=args.resume, trusted=args.trusted, overwrite=args.overwrite
+            )
     print(
         f"{args.agent}: {summary['global_step']:,} steps in {summary['seconds']:.0f} s"
         f" ({summary['sps']:,.0f} steps/s); run in {run_dir}"

@@ -15,9 +15,10 @@ for an observed week, and they differ only in the value target of the last week.
     mano train --agent hybrid-ppo --timesteps 200000 --logdir runs/
 
 Checkpoints (`checkpoint.pt`, every `save_every` iterations and at the end) are written
-atomically; `resume=True` continues from one with its weights, optimiser, step count and
-random state. TensorBoard scalars follow CleanRL's names (`charts/episodic_return`,
-`losses/approx_kl`, `charts/SPS`, ...).
+atomically; `resume=True` continues from one with its weights, optimiser, step count, every
+random stream and the episodes in flight, to the weights an unbroken run ends with.
+TensorBoard scalars follow CleanRL's names (`charts/episodic_return`, `losses/approx_kl`,
+`charts/SPS`, ...).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from mano_gym.envs.vector import ManoPatientVectorEnv
 
 FORMAT = "mano-hybrid-ppo-1"
 _KEYS = ("config", "state_dict", "optimizer", "global_step", "iteration", "torch_rng", "numpy_rng")
+_RESUME_KEYS = ("env", "next_obs", "next_done", "episode_sums")  # for an exact resume
 
 
 @dataclass
@@ -291,9 +293,15 @@ def train(
     run_dir: str | Path | None = None,
     resume: bool = False,
     progress: bool = True,
+    overwrite: bool = False,
 ) -> tuple[HybridActorCritic, dict]:
     """Train a hybrid PPO agent; returns the network and a summary (steps, seconds, SPS, the
-    last episodic returns). With `run_dir`, writes TensorBoard scalars and `checkpoint.pt`."""
+    last episodic returns). With `run_dir`, writes TensorBoard scalars and `checkpoint.pt`.
+
+    A checkpoint holds the episodes in flight and every random stream with the weights and
+    optimiser, so `resume=True` after a kill ends with the weights an unbroken run would have
+    (a larger `total_timesteps` extends a run). A `run_dir` that already holds a checkpoint
+    is refused unless `resume` or `overwrite` says what to do with it."""
     run_dir = Path(run_dir) if run_dir is not None else None
     device = torch.device(config.device)
     torch.manual_seed(config.seed)
@@ -309,10 +317,18 @@ def train(
     optimizer = torch.optim.Adam(agent.parameters(), lr=config.learning_rate, eps=1e-5)
     start_iteration, global_step = 1, 0
     checkpoint = run_dir / "checkpoint.pt" if run_dir is not None else None
+    if checkpoint is not None and checkpoint.is_file() and not (resume or overwrite):
+        raise ValueError(
+            f"{run_dir} already holds a hybrid PPO run: pass --resume to continue it or "
+            "--overwrite to start it again"
+        )
+    saved = None
     if resume:
         if checkpoint is None or not checkpoint.is_file():
             raise FileNotFoundError(f"nothing to resume: no checkpoint in {run_dir}")
-        saved = read_torch_checkpoint(checkpoint, FORMAT, "hybrid PPO checkpoint", _KEYS)
+        saved = read_torch_checkpoint(
+            checkpoint, FORMAT, "hybrid PPO checkpoint", (*_KEYS, *_RESUME_KEYS)
+        )
         agent.load_state_dict(saved["state_dict"])
         optimizer.load_state_dict(saved["optimizer"])
         start_iteration, global_step = saved["iteration"] + 1, saved["global_step"]
@@ -325,9 +341,14 @@ def train(
         writer = SummaryWriter(str(run_dir))
 
     rollout = Rollout.empty(config.num_steps, config.num_envs, device)
-    next_obs = flatten_observation(envs.reset_tensor(seed=int(rng.integers(2**31))))
-    next_done = torch.zeros(config.num_envs, device=device)
     stats = EpisodeStats(config.num_envs, device)
+    if saved is None:
+        next_obs = flatten_observation(envs.reset_tensor(seed=int(rng.integers(2**31))))
+        next_done = torch.zeros(config.num_envs, device=device)
+    else:  # the episodes in flight when the checkpoint was written
+        envs.set_state(saved["env"])
+        next_obs, next_done = saved["next_obs"].to(device), saved["next_done"].to(device)
+        stats.running = {key: value.to(device) for key, value in saved["episode_sums"].items()}
     finished: list[float] = []
     started, steps_at_start = time.perf_counter(), global_step
     bar = tqdm(
@@ -396,6 +417,10 @@ def train(
                     "iteration": iteration,
                     "torch_rng": torch.get_rng_state(),
                     "numpy_rng": rng.bit_generator.state,
+                    "env": envs.get_state(),
+                    "next_obs": next_obs,
+                    "next_done": next_done,
+                    "episode_sums": stats.running,
                 },
             )
     if writer is not None:

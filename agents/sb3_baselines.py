@@ -378,6 +378,7 @@ def train_sb3(
     resume: bool = False,
     progress: bool = True,
     trusted: bool = False,
+    overwrite: bool = False,
 ) -> tuple[BaseAlgorithm, dict]:
     """Train an SB3 baseline; returns the model and a summary (`global_step`, `seconds`,
     `sps` of this call, `last_returns`: mean of SB3's last 100 episode returns). With
@@ -389,10 +390,16 @@ def train_sb3(
     run. SB3 keeps the optimiser but not the random state, nor SAC's replay buffer (too large
     to checkpoint): a resumed SAC collects `learning_starts` steps afresh before training
     again. PPO and A2C collect whole rollouts, so they may pass `total_timesteps`. The
-    checkpoint is read as `load_sb3_policy` reads it (nothing unpickled unless `trusted`)."""
+    checkpoint is read as `load_sb3_policy` reads it (nothing unpickled unless `trusted`). A
+    `run_dir` that already holds a checkpoint is refused unless `resume` or `overwrite`."""
     config.check()
     run_dir = Path(run_dir) if run_dir is not None else None
     checkpoint = run_dir / CHECKPOINT if run_dir is not None else None
+    if checkpoint is not None and checkpoint.is_file() and not (resume or overwrite):
+        raise ValueError(
+            f"{run_dir} already holds an SB3 run: pass --resume to continue it or --overwrite "
+            "to start it again"
+        )
     if resume:
         if checkpoint is None or not checkpoint.is_file():
             raise FileNotFoundError(f"nothing to resume: no {CHECKPOINT} in {run_dir}")

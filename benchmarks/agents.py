@@ -68,10 +68,10 @@ def _train(name: str, timesteps: int, seed: int, run_dir: Path):
         config = HybridPPOConfig(
             total_timesteps=timesteps, seed=seed, num_envs=HYBRID_ENVS, num_minibatches=4
         )
-        network, summary = train(config, run_dir, progress=False)
+        network, summary = train(config, run_dir, progress=False, overwrite=True)
         return HybridPPOPolicy(network), summary
     config = SB3Config(algorithm=algorithm, encoding=encoding, total_timesteps=timesteps, seed=seed)
-    model, summary = train_sb3(config, run_dir, progress=False)
+    model, summary = train_sb3(config, run_dir, progress=False, overwrite=True)
     return SB3Policy(model, encoding), summary
 
 

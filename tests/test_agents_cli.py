@@ -1,8 +1,14 @@
 """`mano train --agent`, `mano evaluate agent` and `mano demo` end to end."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
+import torch
 
 from agents.catalog import load_agent
 from agents.evaluation import evaluate_policy
@@ -73,3 +79,35 @@ def test_demo_prints_the_weeks_and_saves_a_figure(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "week" in text and "Outcome:" in text
     assert out.stat().st_size > 1000
+
+
+def test_hybrid_ppo_killed_mid_run_resumes_to_the_unbroken_runs_weights(tmp_path):
+    def command(logdir, *extra):
+        small = ["--set", "num_envs=32", "--set", "num_minibatches=4", "--set", "save_every=1"]
+        args = ["train", "--agent", "hybrid-ppo", "--timesteps", "3840", "--logdir", str(logdir)]
+        return [sys.executable, "-m", "mano_gym.cli", *args, *small, *extra]
+
+    def weights(logdir):
+        saved = torch.load(logdir / "hybrid-ppo-seed0" / "checkpoint.pt", weights_only=True)
+        return saved["iteration"], saved["state_dict"]
+
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    subprocess.run(command(tmp_path / "unbroken"), check=True, capture_output=True, env=env)
+    killed = subprocess.Popen(
+        command(tmp_path / "killed"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
+    checkpoint = tmp_path / "killed" / "hybrid-ppo-seed0" / "checkpoint.pt"
+    deadline = time.monotonic() + 120
+    while not checkpoint.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    killed.send_signal(signal.SIGKILL)  # mid-run: right after its first checkpoint
+    killed.wait()
+    iteration, _ = weights(tmp_path / "killed")
+    assert killed.returncode == -signal.SIGKILL and iteration < 10
+    subprocess.run(
+        command(tmp_path / "killed", "--resume"), check=True, capture_output=True, env=env
+    )
+    (done, resumed), (_, unbroken) = weights(tmp_path / "killed"), weights(tmp_path / "unbroken")
+    assert done == 10
+    for name, value in unbroken.items():
+        assert torch.equal(value, resumed[name]), name

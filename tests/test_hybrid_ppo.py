@@ -134,3 +134,39 @@ def test_sampled_actions_follow_the_callers_generator_and_leave_torch_alone(trai
     for a, b in zip(first, again, strict=True):
         np.testing.assert_array_equal(a, b)
     assert np.all((first[1] >= INTENSITY_LOW) & (first[1] <= INTENSITY_HIGH))
+
+
+def test_resume_after_a_kill_ends_with_the_weights_of_an_unbroken_run(
+    observations, tmp_path, monkeypatch
+):
+    import agents.hybrid_ppo as module
+
+    # The models are loaded (and cached) by the `observations` fixture before both runs, as in
+    # any process that has made an environment: building them draws from torch's generator.
+    config = HybridPPOConfig(total_timesteps=5 * 32 * 12, **SMALL | {"num_envs": 32}, save_every=1)
+    unbroken, _ = train(config, tmp_path / "unbroken", progress=False)
+
+    save, saves = module.save_checkpoint, []
+
+    def killed_after_the_second(path, payload):
+        save(path, payload)
+        saves.append(payload["iteration"])
+        if len(saves) == 2:
+            raise KeyboardInterrupt  # as a kill between iterations would stop the run
+
+    monkeypatch.setattr(module, "save_checkpoint", killed_after_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, tmp_path / "killed", progress=False)
+    monkeypatch.setattr(module, "save_checkpoint", save)
+    resumed, summary = train(config, tmp_path / "killed", resume=True, progress=False)
+    assert saves == [1, 2] and summary["global_step"] == 5 * 32 * 12
+    for a, b in zip(unbroken.parameters(), resumed.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_a_run_folder_holding_a_run_is_not_overwritten_by_accident(trained, tmp_path):
+    _, _, run, config = trained
+    before = (run / "checkpoint.pt").read_bytes()
+    with pytest.raises(ValueError, match="already holds a hybrid PPO run: pass --resume"):
+        train(config, run, progress=False)
+    assert (run / "checkpoint.pt").read_bytes() == before

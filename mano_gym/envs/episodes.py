@@ -23,7 +23,7 @@ from generators.signals import N_SIGNALS, SIGNAL_HIGH, SIGNAL_LOW, SIGNAL_NAMES,
 from mano_gym.assets import load_cohort, load_risk_predictor, load_world_model
 from mano_gym.cohorts.cohort import Cohort, enrolled_patients
 from mano_gym.dynamics.reference import SAFETY_FLAGS as REFERENCE_FLAGS
-from mano_gym.dynamics.reference import Patients, ReferenceSimulator
+from mano_gym.dynamics.reference import Patients, PatientState, ReferenceSimulator
 from mano_gym.dynamics.treatments import N_TREATMENTS, next_exposure
 from mano_gym.dynamics.world_model import WeekInputs, WorldModel
 from predictor.model import RiskPredictor, risk_score_from_proba
@@ -133,6 +133,12 @@ class Dynamics(Protocol):
     def start(self, rows: np.ndarray, patients: np.ndarray) -> None:
         """Start cohort `patients` in `rows`: reset whatever the dynamics carries per row."""
 
+    def get_state(self) -> dict[str, torch.Tensor]:
+        """What the dynamics carries per row, as tensors (`set_state` restores it)."""
+
+    def set_state(self, state: dict[str, torch.Tensor]) -> None:
+        """Continue from what `get_state` returned."""
+
     def step(
         self,
         state: EpisodeState,
@@ -173,6 +179,12 @@ class WorldModelDynamics:
         self.belief = self.belief.clone()
         self.belief[torch.as_tensor(rows, device=self.belief.device)] = 0.0
 
+    def get_state(self) -> dict[str, torch.Tensor]:
+        return {"belief": self.belief.clone()}
+
+    def set_state(self, state: dict[str, torch.Tensor]) -> None:
+        self.belief = _restored(state["belief"], self.belief, "belief")
+
     def step(self, state, static, treatment, intensity, draws):
         week = WeekInputs(
             static,
@@ -205,6 +217,24 @@ class ReferenceDynamics:
         self.latent.exposure[rows] = fresh.exposure
         self.latent.adherence[rows] = fresh.adherence
         self.latent.medication_weeks[rows] = fresh.medication_weeks
+
+    def get_state(self) -> dict[str, torch.Tensor]:
+        latent = self.latent
+        arrays = {"rows": self.rows, "scores": latent.scores, "exposure": latent.exposure}
+        arrays |= {"adherence": latent.adherence, "medication_weeks": latent.medication_weeks}
+        return {k: torch.from_numpy(np.array(v)) for k, v in arrays.items()} | {
+            "week": torch.tensor(latent.week)
+        }
+
+    def set_state(self, state: dict[str, torch.Tensor]) -> None:
+        latent = self.latent
+        now = {"rows": self.rows, "scores": latent.scores, "exposure": latent.exposure}
+        now |= {"adherence": latent.adherence, "medication_weeks": latent.medication_weeks}
+        values = {
+            k: _restored(state[k], torch.from_numpy(v), k).numpy().copy() for k, v in now.items()
+        }
+        self.rows = values.pop("rows")
+        self.latent = PatientState(**values, week=int(state["week"]))
 
     def step(self, state, static, treatment, intensity, draws):
         self.latent, week = self.simulator.step(
@@ -273,6 +303,27 @@ class Episodes:
         limits = np.array([change for _, _, change in SAFETY_LIMITS])
         self._limit_sign, self._signed_limit = tensor(np.sign(limits)), tensor(np.abs(limits))
         self.state = EpisodeState.empty(n, self.device)
+
+    def get_state(self) -> dict[str, dict[str, torch.Tensor]]:
+        """Every row's episode and what the dynamics carries, as tensors (`set_state`
+        continues exactly from it)."""
+        episode = {f.name: getattr(self.state, f.name).clone() for f in fields(self.state)}
+        return {"episode": episode, "dynamics": self.dynamics.get_state()}
+
+    def set_state(self, state: dict[str, dict[str, torch.Tensor]]) -> None:
+        """Continue from what `get_state` returned (of episodes of the same size and cohort);
+        a `ValueError` names what does not fit."""
+        try:
+            episode = {
+                f.name: _restored(state["episode"][f.name], getattr(self.state, f.name), f.name)
+                for f in fields(self.state)
+            }
+            if int(episode["patient"].max()) >= len(self.cohort):
+                raise ValueError("patient indices outside the cohort")
+            self.dynamics.set_state(state["dynamics"])
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"not a saved state of these episodes ({error!r})") from None
+        self.state = EpisodeState(**episode)
 
     @property
     def patient(self) -> np.ndarray:
@@ -362,6 +413,21 @@ class Episodes:
             yield
         finally:
             torch.set_num_threads(threads)
+
+
+def _restored(saved: torch.Tensor, like: torch.Tensor, name: str) -> torch.Tensor:
+    """`saved` as a copy on `like`'s device; a `ValueError` unless it has `like`'s shape and
+    dtype."""
+    if (
+        not isinstance(saved, torch.Tensor)
+        or saved.shape != like.shape
+        or saved.dtype != like.dtype
+    ):
+        raise ValueError(
+            f"saved {name} must be a {like.dtype} tensor of shape {tuple(like.shape)}, got "
+            f"{getattr(saved, 'dtype', type(saved).__name__)} {tuple(getattr(saved, 'shape', ()))}"
+        )
+    return saved.to(like.device).clone()
 
 
 def make_episodes(

@@ -146,6 +146,34 @@ class ManoPatientVectorEnv(VectorEnv):
             info,
         )
 
+    def get_state(self) -> dict[str, Any]:
+        """Everything the N episodes and the random streams hold, as tensors and plain values
+        (a checkpoint reads it back with `torch.load(weights_only=True)`): `set_state`
+        continues from it exactly as if nothing had stopped."""
+        if not self._started:
+            raise RuntimeError("call reset() (or reset_tensor()) before saving a state")
+        return {
+            "episodes": self.episodes.get_state(),
+            "numpy_rng": self._rng.bit_generator.state,
+            "torch_generator": self._generator.get_state(),
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Continue from what `get_state` returned (of a vector env of the same size, cohort
+        and dynamics); a `ValueError` names what does not fit, and changes nothing."""
+        if not isinstance(state, dict) or {"episodes", "numpy_rng", "torch_generator"} - set(state):
+            raise ValueError("not a saved vector-env state (get_state gives one)")
+        rng = np.random.default_rng()
+        try:
+            rng.bit_generator.state = state["numpy_rng"]
+        except (TypeError, ValueError, KeyError) as error:
+            raise ValueError(f"saved numpy_rng is not a generator state ({error})") from None
+        self.episodes.set_state(state["episodes"])
+        self._rng = rng
+        self._generator.set_state(state["torch_generator"])
+        self._draws = RandomDraws(self._rng, self._generator)
+        self._started = True
+
     def _draw(self, k: int) -> np.ndarray:
         return self.episodes.enrolled[self._rng.integers(len(self.episodes.enrolled), size=k)]
 
