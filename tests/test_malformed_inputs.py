@@ -128,3 +128,28 @@ def test_real_files_are_not_written(osmi, pmdata):
     load_osmi(DATA / "osmi-2014" / "survey.csv")
     load_pmdata(DATA / "pmdata")
     assert {p: _digest(p) for p in files} == before
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"", "the file is empty"),
+        (b"\xff\xfe\x00bad,header\n", "not UTF-8 text (byte 0xff at offset 0)"),
+        (b'effective_time_frame,mood\n"2020-01-01,3\n', "malformed CSV"),
+    ],
+)
+def test_unreadable_csv_files_are_named(participant_copy, tmp_path, content, problem):
+    folder = participant_copy()
+    wellness = folder / "wellness.csv"
+    wellness.write_bytes(content)
+    _raises_and_keeps_bytes(load_pmdata, folder.parent, wellness, str(wellness), problem)
+    survey = tmp_path / "survey.csv"
+    survey.write_bytes(content)
+    _raises_and_keeps_bytes(load_osmi, survey, survey, str(survey), problem)
+
+
+def test_a_resting_heart_rate_file_that_is_not_utf8_is_named(participant_copy):
+    folder = participant_copy()
+    file = folder / "resting_heart_rate.json"
+    file.write_bytes(b"\xff[")
+    _raises_and_keeps_bytes(load_pmdata, folder.parent, file, str(file), "not UTF-8 text")

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from generators.data.csvfile import read_csv
 from generators.data.report import CleaningReport, DataSchemaError
 from generators.profile_schema import (
     AGE_MAX,
@@ -68,7 +69,7 @@ def load_osmi(path: str | Path, top_countries: int = 7) -> tuple[pd.DataFrame, C
         raise FileNotFoundError(f"OSMI survey not found: {path}")
     if top_countries < 1:
         raise ValueError(f"top_countries must be >= 1, got {top_countries}")
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    raw = read_csv(path)
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
         raise DataSchemaError(path, f"missing column(s) {', '.join(map(repr, missing))}")

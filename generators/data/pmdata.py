@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from generators.data.csvfile import read_csv
 from generators.data.report import CleaningReport, DataSchemaError
 from generators.signals import SIGNAL_NAMES, SIGNALS, WINDOW_DAYS
 
@@ -155,7 +156,9 @@ def _read_resting_hr_json(path: Path, report: CleaningReport) -> pd.Series:
         )
         return pd.Series(dtype=np.float64)
     try:
-        entries = json.loads(path.read_text())
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise DataSchemaError(path, f"not UTF-8 text (offset {error.start})") from None
     except json.JSONDecodeError as error:
         raise DataSchemaError(path, f"not valid JSON ({error})") from None
     if not isinstance(entries, list):
@@ -186,7 +189,7 @@ def _read_resting_hr_json(path: Path, report: CleaningReport) -> pd.Series:
 def _read_csv(path: Path, columns: list[str], report: CleaningReport) -> pd.DataFrame:
     if not path.is_file():
         raise DataSchemaError(path.parent, f"missing file {path.name}")
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table = read_csv(path)
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise DataSchemaError(path, f"missing column(s) {', '.join(map(repr, missing))}")
