@@ -30,7 +30,9 @@ with the hybrid PPO and the heuristics on the same patients.
 from __future__ import annotations
 
 import inspect
+import io
 import json
+import random
 import time
 import warnings
 import zipfile
@@ -70,6 +72,7 @@ VEC_ENVS: dict[str, type[VecEnv]] = {"dummy": DummyVecEnv, "subproc": SubprocVec
 POLICY = "MultiInputPolicy"  # the observation is a Dict
 CHECKPOINT = "checkpoint.zip"
 FORMAT = "mano-sb3-1"
+TRAINING_STATE = "mano_state.pt"  # inside the zip; SB3 reads only its own members
 # set by `SB3Config`'s own fields or by `train_sb3`, never through `hyperparameters`
 _MANAGED = ("policy", "env", "seed", "device", "tensorboard_log", "verbose", "_init_setup_model")
 
@@ -264,9 +267,55 @@ def _sidecar(path: Path) -> Path:
     return path.with_suffix(".json")
 
 
+def _training_state(model: BaseAlgorithm) -> dict[str, Any]:
+    """What SB3's own zip leaves out and an exact resume needs: the observation every env is
+    at, each env's episode and random stream, and the global random generators."""
+    last = model._last_obs
+
+    def tensors(values: Any) -> Any:
+        if isinstance(values, dict):
+            return {key: torch.from_numpy(np.array(v)) for key, v in values.items()}
+        return torch.from_numpy(np.array(values))
+
+    kind, keys, position, has_gauss, cached = np.random.get_state()
+    env = model.get_env()
+    return {
+        "last_obs": tensors(last),
+        "last_episode_starts": tensors(model._last_episode_starts),
+        "envs": env.env_method("get_state"),
+        # each env's `Monitor`: the rewards of the episode in progress
+        "monitor_rewards": [[float(r) for r in rewards] for rewards in env.get_attr("rewards")],
+        "torch_rng": torch.get_rng_state(),
+        "numpy_rng": (kind, torch.from_numpy(keys.astype(np.int64)), position, has_gauss, cached),
+        "python_rng": random.getstate(),
+    }
+
+
+def _restore_training_state(model: BaseAlgorithm, state: dict[str, Any]) -> None:
+    """Put `model` (just loaded, on fresh environments) where `_training_state` found it."""
+    def arrays(values: Any) -> Any:
+        if isinstance(values, dict):
+            return {key: v.numpy() for key, v in values.items()}
+        return values.numpy()
+
+    env = model.get_env()
+    env.reset()  # every wrapper ready to step; the episodes themselves are restored next
+    states = zip(state["envs"], state["monitor_rewards"], strict=True)
+    for i, (env_state, rewards) in enumerate(states):
+        env.env_method("set_state", env_state, indices=[i])
+        env.env_method("set_wrapper_attr", "rewards", rewards, indices=[i])
+    model._last_obs = arrays(state["last_obs"])
+    model._last_episode_starts = arrays(state["last_episode_starts"])
+    torch.set_rng_state(state["torch_rng"])
+    kind, keys, position, has_gauss, cached = state["numpy_rng"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), position, has_gauss, cached))
+    random.setstate(state["python_rng"])
+
+
 def save_checkpoint(model: BaseAlgorithm, config: SB3Config, path: Path) -> None:
-    """`model` to `path` (SB3's zip) and its `checkpoint.json` sidecar, each written
-    atomically (a temporary file beside it, then renamed)."""
+    """`model` to `path` (SB3's zip, with Mano's training state inside as `mano_state.pt`)
+    and its `checkpoint.json` sidecar, each written atomically (a temporary file beside it,
+    then renamed)."""
     sidecar = {
         "format": FORMAT,
         "algorithm": config.algorithm,
@@ -276,8 +325,12 @@ def save_checkpoint(model: BaseAlgorithm, config: SB3Config, path: Path) -> None
     }
     with atomic_write(_sidecar(path), "w") as file:
         json.dump(sidecar, file, indent=2, default=repr)
-    with atomic_write(path, "wb") as file:
+    state = io.BytesIO()
+    torch.save(_training_state(model), state)
+    with atomic_write(path, "w+b") as file:
         model.save(file)
+        with zipfile.ZipFile(file, "a") as archive:
+            archive.writestr(TRAINING_STATE, state.getvalue())
 
 
 def _read_sidecar(path: Path) -> dict:
@@ -387,11 +440,13 @@ def train_sb3(
 
     `resume=True` loads the run's `checkpoint.zip` and trains on up to `total_timesteps`
     steps in all (SB3's `reset_num_timesteps=False`), logging on in the same TensorBoard
-    run. SB3 keeps the optimiser but not the random state, nor SAC's replay buffer (too large
-    to checkpoint): a resumed SAC collects `learning_starts` steps afresh before training
-    again. PPO and A2C collect whole rollouts, so they may pass `total_timesteps`. The
-    checkpoint is read as `load_sb3_policy` reads it (nothing unpickled unless `trusted`). A
-    `run_dir` that already holds a checkpoint is refused unless `resume` or `overwrite`."""
+    run. The checkpoint holds the optimiser, every env's episode in flight and the random
+    generators, so PPO and A2C (dummy vectorisation) resume to the weights an unbroken run
+    ends with; SAC's replay buffer (too large to checkpoint) is not kept: a resumed SAC
+    collects `learning_starts` steps afresh before training again. PPO and A2C collect whole
+    rollouts, so they may pass `total_timesteps`. The checkpoint is read as `load_sb3_policy`
+    reads it (nothing unpickled unless `trusted`). A `run_dir` that already holds a
+    checkpoint is refused unless `resume` or `overwrite`."""
     config.check()
     run_dir = Path(run_dir) if run_dir is not None else None
     checkpoint = run_dir / CHECKPOINT if run_dir is not None else None
@@ -431,7 +486,14 @@ def train_sb3(
                 device=config.device,
                 tensorboard_log=tensorboard_log,
             )
-            model.set_random_seed(config.seed + model.num_timesteps)
+            with zipfile.ZipFile(checkpoint) as archive:
+                state = (
+                    archive.read(TRAINING_STATE) if TRAINING_STATE in archive.namelist() else None
+                )
+            if state is None:  # a checkpoint without the training state: seeded afresh
+                model.set_random_seed(config.seed + model.num_timesteps)
+            else:
+                _restore_training_state(model, torch.load(io.BytesIO(state), weights_only=True))
             if isinstance(model, SAC):  # its replay buffer starts empty again
                 default = inspect.signature(SAC).parameters["learning_starts"].default
                 starts = config.hyperparameters.get("learning_starts", default)

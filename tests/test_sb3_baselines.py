@@ -13,6 +13,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 from stable_baselines3.common.callbacks import BaseCallback
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
@@ -230,6 +231,35 @@ def test_resume_continues_from_the_checkpoint_to_the_total(tmp_path, observation
     # one TensorBoard run, continued where it stopped
     steps = [step for step, _ in _scalars(run_dir)["charts/treatment_mix/control"]]
     assert steps == sorted(steps) and steps[-1] == 256 and 128 in steps
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "encoding"), [("sb3-ppo", "multidiscrete"), ("sb3-a2c", "box")]
+)
+def test_resume_after_a_kill_ends_with_the_weights_of_an_unbroken_run(
+    algorithm, encoding, tmp_path, monkeypatch
+):
+    import agents.sb3_baselines as module
+
+    config = _config(algorithm, encoding, 384)
+    unbroken, _ = train_sb3(config, tmp_path / "unbroken", progress=False)
+    save, saves = module.save_checkpoint, []
+
+    def killed_after_the_second(model, config, path):
+        save(model, config, path)
+        saves.append(model.num_timesteps)
+        if len(saves) == 2:
+            raise KeyboardInterrupt  # as a kill between two rollouts would stop the run
+
+    monkeypatch.setattr(module, "save_checkpoint", killed_after_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        train_sb3(config, tmp_path / "killed", progress=False)
+    monkeypatch.setattr(module, "save_checkpoint", save)
+    resumed, _ = train_sb3(config, tmp_path / "killed", resume=True, progress=False)
+    assert 0 < saves[-1] < 384 and resumed.num_timesteps == unbroken.num_timesteps
+    expected = unbroken.policy.state_dict()
+    for name, value in resumed.policy.state_dict().items():
+        assert torch.equal(value, expected[name]), name
 
 
 def test_resumed_sac_refills_its_replay_buffer_before_training(tmp_path):

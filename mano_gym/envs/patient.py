@@ -240,6 +240,33 @@ class ManoPatientEnv(gym.Env):
         self._ended = terminated or truncated
         return self._observation(), reward, terminated, truncated, info
 
+    def get_state(self) -> dict[str, Any]:
+        """The episode in progress and the random stream, as tensors and plain values (a
+        checkpoint reads them back with `torch.load(weights_only=True)`): `set_state` continues
+        from them exactly. The rendering history is not part of it."""
+        return {
+            "episodes": self.episodes.get_state(),
+            "np_random": self.np_random.bit_generator.state,
+            "ended": self._ended,
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Continue from what `get_state` returned (of an environment with the same cohort and
+        dynamics); a `ValueError` names what does not fit, and changes nothing. The rendering
+        history starts again from here."""
+        if not isinstance(state, dict) or {"episodes", "np_random", "ended"} - set(state):
+            raise ValueError("not a saved environment state (get_state gives one)")
+        rng = np.random.default_rng()
+        try:
+            rng.bit_generator.state = state["np_random"]
+        except (TypeError, ValueError, KeyError) as error:
+            raise ValueError(f"saved np_random is not a generator state ({error})") from None
+        self.episodes.set_state(state["episodes"])
+        self.np_random = rng
+        self._draws = RandomDraws(self.np_random)
+        self._ended = bool(state["ended"])
+        self._records = []
+
     def render(self) -> str | np.ndarray | None:
         if self.render_mode == "ansi":
             return render_ansi(self._records)
