@@ -25,6 +25,7 @@ from mano_gym.build.manifest import (
     input_hashes,
     machine,
     output_folder,
+    published,
     record_artifact,
     staged_assets,
 )
@@ -174,7 +175,7 @@ def publish_policy(
             "metrics": metrics,
         }
         record_artifact(POLICY, FILES[POLICY], entry, staging)
-    print(f"wrote {out / FILES[POLICY]}")
+    print(f"wrote {out / published(out, [POLICY])[POLICY]['file']}")
 
 
 def run_evaluate(args: argparse.Namespace) -> int:

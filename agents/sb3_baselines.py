@@ -54,7 +54,7 @@ from tqdm import TqdmExperimentalWarning
 
 import mano_gym  # noqa: F401  (registers ManoPatient-v0)
 from generators.config_checks import DEVICE, NON_NEGATIVE_INT, POSITIVE_INT, check_fields, one_of
-from generators.files import atomic_write
+from generators.files import atomic_write, file_sha256
 from mano_gym.dynamics.treatments import N_TREATMENTS, TREATMENTS
 from mano_gym.envs.episodes import DYNAMICS, RewardWeights
 from mano_gym.wrappers import (
@@ -293,6 +293,7 @@ def _training_state(model: BaseAlgorithm) -> dict[str, Any]:
 
 def _restore_training_state(model: BaseAlgorithm, state: dict[str, Any]) -> None:
     """Put `model` (just loaded, on fresh environments) where `_training_state` found it."""
+
     def arrays(values: Any) -> Any:
         if isinstance(values, dict):
             return {key: v.numpy() for key, v in values.items()}
@@ -313,24 +314,26 @@ def _restore_training_state(model: BaseAlgorithm, state: dict[str, Any]) -> None
 
 
 def save_checkpoint(model: BaseAlgorithm, config: SB3Config, path: Path) -> None:
-    """`model` to `path` (SB3's zip, with Mano's training state inside as `mano_state.pt`)
-    and its `checkpoint.json` sidecar, each written atomically (a temporary file beside it,
-    then renamed)."""
-    sidecar = {
-        "format": FORMAT,
-        "algorithm": config.algorithm,
-        "encoding": config.encoding,
-        "config": asdict(config),
-        "stable_baselines3": stable_baselines3.__version__,
-    }
-    with atomic_write(_sidecar(path), "w") as file:
-        json.dump(sidecar, file, indent=2, default=repr)
+    """`model` to `path` (SB3's zip, with Mano's training state inside as `mano_state.pt`),
+    then its `checkpoint.json` sidecar, each written atomically (a temporary file beside it,
+    then renamed). The sidecar records the zip's SHA-256, so a pair broken by a kill between
+    the two renames is recognised when loading."""
     state = io.BytesIO()
     torch.save(_training_state(model), state)
     with atomic_write(path, "w+b") as file:
         model.save(file)
         with zipfile.ZipFile(file, "a") as archive:
             archive.writestr(TRAINING_STATE, state.getvalue())
+    sidecar = {
+        "format": FORMAT,
+        "algorithm": config.algorithm,
+        "encoding": config.encoding,
+        "config": asdict(config),
+        "stable_baselines3": stable_baselines3.__version__,
+        "zip_sha256": file_sha256(path),
+    }
+    with atomic_write(_sidecar(path), "w") as file:
+        json.dump(sidecar, file, indent=2, default=repr)
 
 
 def _read_sidecar(path: Path) -> dict:
@@ -352,6 +355,11 @@ def _read_sidecar(path: Path) -> dict:
         raise ValueError(
             f"{sidecar}: not a {FORMAT!r} checkpoint description (expected format, algorithm "
             f"in {', '.join(SB3_ALGORITHMS)} and encoding in {', '.join(ENCODINGS)})"
+        )
+    if "zip_sha256" in saved and path.is_file() and file_sha256(path) != saved["zip_sha256"]:
+        raise ValueError(
+            f"{path} and {sidecar.name} were not written together (the zip's SHA-256 is not "
+            "the one the description records: a save was interrupted, or a file replaced)"
         )
     return saved
 

@@ -2,6 +2,7 @@
 --ship), environments and loaders take any set, and a set that mixes builds is flagged."""
 
 import json
+import os
 import shutil
 import warnings
 
@@ -174,3 +175,40 @@ def test_a_crafted_profile_generator_with_a_matching_manifest_runs_nothing(
 def test_a_copy_of_the_shipped_profile_generator_needs_no_trust(copy_of_shipped):
     table = load_profile_generator(assets=copy_of_shipped).sample(5, seed=0)
     assert len(table) == 5
+
+
+def test_publishing_never_overwrites_a_file_the_manifest_names(
+    tmp_path, copy_of_shipped, monkeypatch
+):
+    import mano_gym.build.manifest as manifest_module
+
+    out = tmp_path / "out"
+    with staged_assets(out, copy_of_shipped):
+        pass
+    before = _contents(out)
+    moves = []
+
+    def killed_after_the_first_move(source, target):
+        moves.append(target)
+        os.rename(source, target)
+        raise KeyboardInterrupt  # a kill in the middle of publishing
+
+    monkeypatch.setattr(manifest_module.os, "replace", killed_after_the_first_move)
+    with pytest.raises(KeyboardInterrupt), staged_assets(out, out) as staging:
+        (staging / FILES["world_model"]).write_bytes(b"new weights")
+        record_artifact("world_model", FILES["world_model"], {}, staging)
+        (staging / FILES["cohort_eval"]).write_bytes(b"new patients")
+        record_artifact("cohort_eval", FILES["cohort_eval"], {}, staging)
+    monkeypatch.undo()
+    assert len(moves) == 1 and moves[0].name != FILES["world_model"]  # moved in beside, by hash
+    for name in FILES:  # the old set, whole
+        path, _ = verified_artifact(name, out)
+        assert path.read_bytes() == before[path.name]
+
+    with staged_assets(out, out) as staging:  # the next build publishes and tidies up
+        (staging / FILES["world_model"]).write_bytes(b"new weights")
+        record_artifact("world_model", FILES["world_model"], {}, staging)
+    entry = read_manifest(out)["artifacts"]["world_model"]
+    assert (out / entry["file"]).read_bytes() == b"new weights"
+    named = {e["file"] for e in read_manifest(out)["artifacts"].values()} | {MANIFEST}
+    assert {p.name for p in out.iterdir()} == named

@@ -12,7 +12,7 @@ from generators.files import file_sha256
 from generators.signals import SIGNAL_NAMES
 from generators.splits import data_files
 from generators.timegan import TimeGAN
-from mano_gym.assets import FILES, PROFILES, RHYTHMS, read_manifest
+from mano_gym.assets import PROFILES, RHYTHMS, read_manifest
 from mano_gym.build.manifest import data_hashes
 from mano_gym.cli import main
 from tests.conftest import DATA, PMDATA
@@ -113,16 +113,20 @@ def test_train_generators_writes_both_models_and_resumes_timegan(tmp_path, capsy
     assert main([*args, "--checkpoint", str(checkpoint), *TINY_GENERATORS]) == 0
     entries = read_manifest(assets)["artifacts"]
     for name in (PROFILES, RHYTHMS):
-        assert entries[name]["sha256"] == file_sha256(assets / FILES[name])
+        assert entries[name]["sha256"] == file_sha256(assets / entries[name]["file"])
         assert entries[name]["data"] == data_hashes(data_files(DATA), DATA)
     assert entries[RHYTHMS]["hyperparameters"]["joint_iterations"] == 4
     assert "rhythms.holdout_people.discriminative_score" in entries[RHYTHMS]["metrics"]
-    first = TimeGAN.load(assets / FILES[RHYTHMS]).sample(10, seed=0)
+
+    def rhythms_file():
+        return assets / read_manifest(assets)["artifacts"][RHYTHMS]["file"]
+
+    first = TimeGAN.load(rhythms_file()).sample(10, seed=0)
 
     # from the checkpoint of the finished run: the same model again
     again = ["--checkpoint", str(checkpoint), "--resume", *TINY_GENERATORS]
     assert main([*args, *again]) == 0
-    np.testing.assert_array_equal(TimeGAN.load(assets / FILES[RHYTHMS]).sample(10, seed=0), first)
+    np.testing.assert_array_equal(TimeGAN.load(rhythms_file()).sample(10, seed=0), first)
     # another config cannot continue it
     assert main([*args, *again, "--set", "rhythms.hidden_dim=8"]) == 2
     assert "hidden_dim" in capsys.readouterr().err

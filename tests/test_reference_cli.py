@@ -5,7 +5,7 @@ import json
 import numpy as np
 
 from generators.files import file_sha256
-from mano_gym.assets import FILES, PREDICTORS, read_manifest
+from mano_gym.assets import PREDICTORS, read_manifest
 from mano_gym.cli import main
 from mano_gym.cohorts.cohort import STATIC_FEATURES, Cohort
 from predictor.model import RiskPredictor
@@ -41,12 +41,12 @@ def test_train_predictor_writes_both_models_and_their_manifest_entries(tmp_path,
     entries = read_manifest(tmp_path)["artifacts"]
     for kind, name in PREDICTORS.items():
         entry = entries[name]
-        assert entry["sha256"] == file_sha256(tmp_path / FILES[name])
+        assert entry["sha256"] == file_sha256(tmp_path / entry["file"])
         assert entry["cohort"]["train_patients"] == 300
         assert entry["hyperparameters"]["epochs"] == 2
         assert set(entry["inputs"]) == {"profiles", "rhythms"}
         assert f"lstm.{kind}.accuracy" in entry["metrics"]
-        RiskPredictor.load(tmp_path / FILES[name])
+        RiskPredictor.load(tmp_path / entry["file"])
 
 
 def test_train_predictor_rejects_an_unknown_setting(tmp_path, capsys):

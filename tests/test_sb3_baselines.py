@@ -30,6 +30,7 @@ from agents.sb3_baselines import (
     make_sb3_env,
     train_sb3,
 )
+from generators.files import file_sha256
 from mano_gym.dynamics.treatments import (
     INTENSITY_HIGH,
     INTENSITY_LOW,
@@ -522,6 +523,18 @@ def _crafted(run: Path, key: str, marker: Path) -> None:
     with zipfile.ZipFile(checkpoint, "w") as archive:
         for name, content in members.items():
             archive.writestr(name, content)
+    sidecar = run / "checkpoint.json"  # whoever crafts the zip can rewrite its description too
+    described = json.loads(sidecar.read_text())
+    sidecar.write_text(json.dumps(described | {"zip_sha256": file_sha256(checkpoint)}))
+
+
+def test_a_zip_and_a_description_not_written_together_are_refused(tmp_path, ppo_run):
+    run = tmp_path / "run"
+    shutil.copytree(ppo_run, run)
+    with (run / CHECKPOINT).open("ab") as archive:  # another save's zip beside this description
+        archive.write(b"\0")
+    with pytest.raises(ValueError, match="were not written together"):
+        load_sb3_policy(run)
 
 
 def test_a_crafted_sb3_checkpoint_runs_nothing_when_loaded_or_resumed(tmp_path, ppo_run):

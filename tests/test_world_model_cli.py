@@ -7,7 +7,7 @@ import numpy as np
 
 from generators.files import file_sha256
 from generators.signals import SIGNAL_NAMES
-from mano_gym.assets import FILES, load_cohort, read_manifest
+from mano_gym.assets import load_cohort, read_manifest
 from mano_gym.cli import main
 from mano_gym.cohorts.trials import Trials
 from mano_gym.dynamics.world_model import WorldModel
@@ -39,13 +39,13 @@ def test_train_world_model_writes_cohorts_model_and_manifest(tmp_path, capsys):
     capsys.readouterr()
     entries = read_manifest(tmp_path)["artifacts"]
     for name in ("cohort_train", "cohort_eval", "world_model"):
-        assert entries[name]["sha256"] == file_sha256(tmp_path / FILES[name])
+        assert entries[name]["sha256"] == file_sha256(tmp_path / entries[name]["file"])
     entry = entries["world_model"]
     assert entry["hyperparameters"]["hidden"] == 8 and entry["hyperparameters"]["epochs"] == 1
     assert entry["inputs"]["cohort_train"] == entries["cohort_train"]["sha256"]
     assert {f"mae_ratio.{name}" for name in SIGNAL_NAMES} <= set(entry["metrics"])
     assert "policy_rank_spearman" in entry["metrics"]
-    assert WorldModel.load(tmp_path / FILES["world_model"]).network.config["hidden"] == 8
+    assert WorldModel.load(tmp_path / entries["world_model"]["file"]).network.config["hidden"] == 8
 
 
 def test_evaluate_world_model_meets_the_floors_with_spec_names(capsys):

@@ -32,6 +32,7 @@ from mano_gym.build.manifest import (
     data_hashes,
     machine,
     output_folder,
+    published,
     record_artifact,
     staged_assets,
 )
@@ -143,10 +144,9 @@ def train_generators(
             discriminator_repeats=config.discriminator_repeats,
         )
         entries[RHYTHMS] = _entry(common, cfg, seconds, metrics)
-        return {
-            name: record_artifact(name, FILES[name], entry, staging)
-            for name, entry in entries.items()
-        }
+        for name, entry in entries.items():
+            record_artifact(name, FILES[name], entry, staging)
+    return published(out, entries)
 
 
 def _entry(common: dict, hyperparameters, seconds: float, metrics: dict) -> dict:

@@ -3,9 +3,12 @@
 A build reads its inputs from one asset set (`--assets`, default the shipped one) and writes a
 whole new set to `--out` (default `runs/assets`): `staged_assets` starts a staging folder as a
 copy of the input set, the build writes its artifacts and manifest entries into it, and only
-when all of that succeeded are its files moved into `--out`, the manifest last. A failure, or a
-kill, leaves `--out` as it was. Writing into the installed package (the shipped set) needs
-`ship=True` (`--ship`), checked before any work starts.
+when all of that succeeded is it published into `--out`. Publishing never overwrites a file the
+manifest of `--out` names: a changed artifact whose file name is taken moves in under a name
+with its hash (`world_model.3f2a9c1b4d5e.pt`), then the manifest is replaced in one step, then
+the files only the old manifest named are removed. So a failure, or a kill at any moment,
+leaves `--out` a whole set, the old one or the new. Writing into the installed package (the
+shipped set) needs `ship=True` (`--ship`), checked before any work starts.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import tempfile
@@ -25,6 +29,7 @@ from mano_gym import __version__
 from mano_gym.assets import MANIFEST, SHIPPED, asset_folder, read_manifest
 
 DEFAULT_OUT = Path("runs/assets")
+_HASHED = re.compile(r"[A-Za-z0-9_]+\.[0-9a-f]{12}\.[a-z]+")  # an artifact moved in by its hash
 _PACKAGE = Path(__file__).resolve().parents[1]
 _STAGING = ".staging-"
 
@@ -62,12 +67,30 @@ def staged_assets(out: str | Path, base: str | Path | None = None) -> Iterator[P
             shutil.copyfile(base / entry["file"], staging / entry["file"])
         _write_manifest(staging, manifest)
         yield staging
-        files = [p for p in staging.iterdir() if p.name != MANIFEST]
-        for path in files:
-            os.replace(path, out / path.name)
-        os.replace(staging / MANIFEST, out / MANIFEST)
+        _publish(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _publish(staging: Path, out: Path) -> None:
+    """Move the set in `staging` into `out`, `out` a whole set at every moment (see above)."""
+    new = read_manifest(staging)
+    old = {entry["file"] for entry in read_manifest(out)["artifacts"].values()}
+    for leftover in out.iterdir():  # files of a publish killed before its manifest was written
+        if _HASHED.fullmatch(leftover.name) and leftover.name not in old:
+            leftover.unlink()
+    for entry in new["artifacts"].values():
+        target = out / entry["file"]
+        if target.is_file() and file_sha256(target) == entry["sha256"]:
+            continue  # these bytes are there already
+        if target.exists():
+            name = Path(entry["file"])
+            target = out / f"{name.stem.split('.')[0]}.{entry['sha256'][:12]}{name.suffix}"
+        os.replace(staging / entry["file"], target)
+        entry["file"] = target.name
+    _write_manifest(out, new)
+    for name in old - {entry["file"] for entry in new["artifacts"].values()}:
+        (out / name).unlink(missing_ok=True)
 
 
 def _write_manifest(assets: Path, manifest: dict) -> None:
@@ -108,6 +131,12 @@ def input_hashes(names: tuple[str, ...], assets: str | Path | None = None) -> di
     if missing:
         raise ValueError(f"{asset_folder(assets)} lacks the input artifacts {missing}")
     return {name: entries[name]["sha256"] for name in names}
+
+
+def published(out: str | Path, names) -> dict[str, dict]:
+    """The manifest entries of artifacts `names` as published in asset set `out`."""
+    entries = read_manifest(out)["artifacts"]
+    return {name: entries[name] for name in names}
 
 
 def record_artifact(name: str, file: str | Path, entry: dict, assets: str | Path) -> dict:

@@ -43,6 +43,7 @@ from mano_gym.build.manifest import (
     input_hashes,
     machine,
     output_folder,
+    published,
     record_artifact,
     staged_assets,
 )
@@ -235,4 +236,4 @@ def train_predictors(
                 "metrics": own,
             }
             entries[name] = record_artifact(name, FILES[name], entry, staging)
-    return entries
+    return published(out, entries)

@@ -38,6 +38,7 @@ from mano_gym.build.manifest import (
     input_hashes,
     machine,
     output_folder,
+    published,
     record_artifact,
     staged_assets,
 )
@@ -198,7 +199,7 @@ def train_world_model_artifacts(
         entries[WORLD_MODEL] = record_artifact(
             WORLD_MODEL, FILES[WORLD_MODEL], entry | {"metrics": _finite(metrics)}, staging
         )
-    return entries
+    return published(out, entries)
 
 
 def _finite(metrics: dict[str, float]) -> dict[str, float]:
