@@ -233,3 +233,88 @@ def test_constructor_arguments_work_or_are_refused_naming_them(max_weeks, weight
         return
     with pytest.raises((ValueError, TypeError), match="max_weeks|reward weights"):
         ManoPatientEnv(max_weeks=max_weeks, safety_penalty=weight)
+
+
+COHORT_ARRAYS = {  # name: (low, high) of its values
+    "static": (0.0, 1.0),
+    "set_point": (0.0, 42.0),
+    "first_scores": (0.0, 42.0),
+    "responsiveness": (0.0, np.inf),
+    "rhythm": (1.0, 120.0),
+    "first_signals": (1.0, 120.0),
+}
+
+
+@pytest.fixture(scope="module")
+def cohort_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cohort") / "cohort.npz"
+    ManoPatientEnv(cohort="eval").episodes.cohort.save(path)
+    return path
+
+
+@given(
+    name=st.sampled_from(sorted(COHORT_ARRAYS)),
+    change=st.sampled_from(["nan", "inf", "below", "above", "shape", "dtype", "drop", "none"]),
+    row=st.integers(0, 20),
+)
+def test_cohort_files_load_or_are_refused_naming_the_file_and_array(
+    cohort_file, tmp_path_factory, name, change, row
+):
+    from mano_gym.cohorts.cohort import Cohort
+
+    with np.load(cohort_file) as data:
+        arrays = {key: data[key] for key in data.files}
+    values = arrays[name].astype(np.float64)
+    low, high = COHORT_ARRAYS[name]
+    flat = values.reshape(len(values), -1)
+    if change == "above" and not np.isfinite(high):
+        change, high = "none", 1e6 - 1  # no upper bound: a large value is valid
+    if change in ("nan", "inf", "below", "above") or high == 1e6 - 1:
+        flat[row, 0] = {"nan": np.nan, "inf": np.inf, "below": low - 1}.get(change, high + 1)
+    arrays[name] = {"shape": values[:-1], "dtype": values.astype(str)}.get(
+        change, flat.reshape(values.shape)
+    )
+    if change == "drop":
+        del arrays[name]
+    bad = tmp_path_factory.mktemp("bad") / "cohort.npz"
+    np.savez(bad, **arrays)
+    if change == "none":
+        assert len(Cohort.load(bad)) == len(values)
+        return
+    problem = {
+        "drop": "missing arrays",
+        "shape": "has shape",
+        "dtype": f"{name} must hold real numbers",
+        "nan": f"{name} holds NaN or infinite",
+        "inf": f"{name} holds NaN or infinite",
+    }.get(change, f"{name} holds values outside its range")
+    with pytest.raises(ValueError, match=f"{bad}.*{problem}|{bad}: profiles must be"):
+        Cohort.load(bad)
+
+
+@given(
+    key=st.sampled_from(
+        ["world_model.epochs", "world_model.learning_rate", "world_model.device", "replicas",
+         "cohort.weeks", "cohort.train_seed", "world_model.teacher_final", "world_model.nope",
+         "nope.epochs", "cohort"]
+    ),
+    value=st.one_of(
+        st.integers(-3, 100).map(str),
+        st.floats(-1, 3).map(str),
+        st.sampled_from(["cpu", "x", "", "nan"]),
+    ),
+)  # fmt: skip
+def test_overrides_are_applied_or_refused_naming_the_setting(key, value):
+    from mano_gym.build.world_model import WorldModelTrainingConfig
+    from mano_gym.cli.overrides import apply_overrides
+
+    config = WorldModelTrainingConfig()
+    try:
+        changed = apply_overrides(config, [f"{key}={value}"])
+    except ValueError as error:
+        assert key.split(".")[-1] in str(error) or key.split(".")[0] in str(error)
+        assert config == WorldModelTrainingConfig()  # the given config is left alone
+        return
+    section, _, name = key.rpartition(".")
+    target = getattr(changed, section) if section else changed
+    assert str(getattr(target, name)) == value or float(getattr(target, name)) == float(value)

@@ -68,17 +68,27 @@ def split_action(action: Any, form: str) -> tuple[Any, Any]:
     return action[0], action[1]
 
 
+def _is_tensor(value: Any) -> bool:
+    return hasattr(value, "device") and not isinstance(value, np.ndarray)
+
+
 def read_actions(action: Any, form: str, n: int | None = None):
     """Checked `(treatment, intensity)` of one action (`n=None`: a treatment integer and an
     intensity of shape `(1,)` or `()`) or of a batch of `n` (treatments `(n,)`, intensities
     `(n,)` or `(n, 1)`), in `form`. Returns `check_actions`'s arrays (tensors if tensors were
     given); a `ValueError` names what is wrong."""
     treatment, intensity = split_action(action, form)
-    tensor = hasattr(treatment, "device") and not isinstance(treatment, np.ndarray)
-    if not tensor:
-        treatment = np.asarray(treatment)
-    if not (hasattr(intensity, "device") and not isinstance(intensity, np.ndarray)):
-        intensity = np.asarray(intensity)
+    if _is_tensor(treatment) or _is_tensor(intensity):  # both as tensors, on one device
+        import torch  # a tensor was given: torch is loaded already
+
+        device = (treatment if _is_tensor(treatment) else intensity).device
+        try:
+            treatment = torch.as_tensor(treatment, device=device)
+            intensity = torch.as_tensor(intensity, device=device)
+        except (TypeError, ValueError, RuntimeError) as error:
+            raise ValueError(f"treatment and intensity must be numbers ({error})") from None
+    else:
+        treatment, intensity = np.asarray(treatment), np.asarray(intensity)
     if n is None:
         if treatment.ndim > 1 or tuple(treatment.shape) not in ((), (1,)):
             raise ValueError(f"treatment must be one integer, got shape {tuple(treatment.shape)}")
