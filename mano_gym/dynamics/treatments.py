@@ -21,6 +21,7 @@ simulator's latent exposure, which also depends on adherence and each treatment'
 
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 
 import numpy as np
@@ -65,6 +66,12 @@ def next_exposure(exposure, treatment, intensity):
     return exposure + EXPOSURE_RATE * (given * intensity[:, None] - exposure)
 
 
+def is_tensor(value) -> bool:
+    """Whether `value` is a torch tensor (without importing torch where nobody has)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.Tensor)
+
+
 def _kind(values) -> str:
     """The NumPy dtype kind of an array or a torch tensor: `b`ool, `i`nt, `u`int, `f`loat,
     `c`omplex."""
@@ -85,7 +92,7 @@ def check_actions(treatment, intensity, n: int):
     nothing is clipped or rounded. Treatments must be integers (not bool); intensities real
     numbers whose float32 value lies in [`INTENSITY_LOW`, `INTENSITY_HIGH`], the bounds of the
     float32 action space."""
-    tensor = not isinstance(treatment, np.ndarray) and hasattr(treatment, "device")
+    tensor = is_tensor(treatment)
     if not tensor:
         treatment, intensity = np.asarray(treatment), np.asarray(intensity)
     if tuple(treatment.shape) != (n,) or tuple(intensity.shape) != (n,):

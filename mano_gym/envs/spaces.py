@@ -20,6 +20,7 @@ from mano_gym.dynamics.treatments import (
     INTENSITY_LOW,
     N_TREATMENTS,
     check_actions,
+    is_tensor,
 )
 
 ACTION_FORMS = ("dict", "tuple")
@@ -68,20 +69,16 @@ def split_action(action: Any, form: str) -> tuple[Any, Any]:
     return action[0], action[1]
 
 
-def _is_tensor(value: Any) -> bool:
-    return hasattr(value, "device") and not isinstance(value, np.ndarray)
-
-
 def read_actions(action: Any, form: str, n: int | None = None):
     """Checked `(treatment, intensity)` of one action (`n=None`: a treatment integer and an
     intensity of shape `(1,)` or `()`) or of a batch of `n` (treatments `(n,)`, intensities
     `(n,)` or `(n, 1)`), in `form`. Returns `check_actions`'s arrays (tensors if tensors were
     given); a `ValueError` names what is wrong."""
     treatment, intensity = split_action(action, form)
-    if _is_tensor(treatment) or _is_tensor(intensity):  # both as tensors, on one device
+    if is_tensor(treatment) or is_tensor(intensity):  # both as tensors, on one device
         import torch  # a tensor was given: torch is loaded already
 
-        device = (treatment if _is_tensor(treatment) else intensity).device
+        device = (treatment if is_tensor(treatment) else intensity).device
         try:
             treatment = torch.as_tensor(treatment, device=device)
             intensity = torch.as_tensor(intensity, device=device)
