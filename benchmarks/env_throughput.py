@@ -60,6 +60,16 @@ def single_env(env_id: str, seconds: float) -> float:
     return _timed(step, seconds)
 
 
+def single_envs(seconds: float, rounds: int = 3) -> dict[str, float]:
+    """Steps per second of CartPole-v1 and ManoPatient-v0, each the median of `rounds`
+    measurements taken in turns, so that a busy moment of the machine weighs on both."""
+    rates: dict[str, list[float]] = {"cartpole": [], "single": []}
+    for _ in range(rounds):
+        for key, env_id in (("cartpole", "CartPole-v1"), ("single", "ManoPatient-v0")):
+            rates[key].append(single_env(env_id, seconds / rounds))
+    return {f"{key}.steps_per_second": float(np.median(v)) for key, v in rates.items()}
+
+
 def sync_vector(n: int, seconds: float) -> float:
     envs = gym.make_vec("ManoPatient-v0", num_envs=n, vectorization_mode="sync")
     envs.reset(seed=0)
@@ -109,8 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     metrics: dict[str, float | str] = {
         "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores",
         "torch_threads": threads,
-        "cartpole.steps_per_second": single_env("CartPole-v1", s),
-        "single.steps_per_second": single_env("ManoPatient-v0", s),
+        **single_envs(s),
         f"sync_vector_{SYNC_ENVS}.steps_per_second": sync_vector(SYNC_ENVS, s),
     }
     metrics["import_torch_seconds"], metrics["make_and_reset_seconds"] = start_up_seconds()

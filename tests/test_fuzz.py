@@ -68,7 +68,8 @@ def _is_integer(values: np.ndarray) -> bool:
 def _valid_intensity(values: np.ndarray) -> bool:
     if values.dtype.kind not in "fiu":
         return False
-    value = values.astype(np.float32)
+    with np.errstate(over="ignore"):  # a huge value becomes inf: out of bounds
+        value = values.astype(np.float32)
     return bool(np.all(np.isfinite(value)) and np.all((value >= LOW32) & (value <= HIGH32)))
 
 

@@ -53,5 +53,7 @@ def test_later_benchmark_tables_are_the_latest_output():
         "env_throughput.md",
         "training_throughput.md",
         "agents.md",
+        "soak.md",
+        "kill_matrix.md",
     ):
         assert (ROOT / "benchmarks" / "results" / name).read_text() in README
