@@ -33,6 +33,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from mano_gym.cohorts.cohort import Cohort
+from mano_gym.dynamics.treatments import is_tensor
 from mano_gym.envs.episodes import SAFETY_FLAGS, RandomDraws, RewardWeights, make_episodes
 from mano_gym.envs.spaces import make_action_space, make_observation_space, read_actions
 
@@ -118,6 +119,8 @@ class ManoPatientVectorEnv(VectorEnv):
         """One week for all N patients from tensors on the device: `treatment` (N,) integer,
         `intensity` (N,) or (N, 1) float. Returns observation, reward, terminated, truncated
         and info, all tensors (info's `final_obs` a dict of them)."""
+        if not (is_tensor(treatment) and is_tensor(intensity)):
+            raise TypeError("step_tensor takes torch tensors; step() takes NumPy actions")
         treatment, intensity = read_actions(
             {"treatment": treatment, "intensity": intensity}, "dict", self.num_envs
         )
