@@ -144,7 +144,7 @@ def run_train(args: argparse.Namespace) -> int:
         f" ({summary['sps']:,.0f} steps/s); run in {run_dir}"
     )
     if out is not None:
-        publish_policy(run_dir / "checkpoint.pt", summary, out, args.assets)
+        publish_policy(run_dir / "checkpoint.pt", summary, out, config.assets)
     return 0
 
 

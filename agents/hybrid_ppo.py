@@ -38,6 +38,7 @@ from generators.config_checks import (
     FRACTION,
     NON_NEGATIVE,
     NON_NEGATIVE_INT,
+    OPTIONAL_FOLDER,
     POSITIVE,
     POSITIVE_INT,
     check_fields,
@@ -50,7 +51,7 @@ from mano_gym.envs.vector import ManoPatientVectorEnv
 
 FORMAT = "mano-hybrid-ppo-1"
 _KEYS = ("config", "state_dict", "optimizer", "global_step", "iteration", "torch_rng", "numpy_rng")
-_RESUME_KEYS = ("env", "next_obs", "next_done", "episode_sums")  # for an exact resume
+_RESUME_KEYS = ("env", "next_obs", "next_done", "episode_sums", "cuda_rng")  # for an exact resume
 
 
 @dataclass
@@ -84,7 +85,8 @@ class HybridPPOConfig:
             | {"learning_rate": POSITIVE, "gamma": FRACTION, "gae_lambda": FRACTION}
             | {"clip_coef": POSITIVE, "ent_coef": NON_NEGATIVE, "vf_coef": NON_NEGATIVE}
             | {"max_grad_norm": POSITIVE, "seed": NON_NEGATIVE_INT, "device": DEVICE}
-            | {"anneal_lr": one_of(True, False), "dynamics": one_of(*DYNAMICS)},
+            | {"anneal_lr": one_of(True, False), "dynamics": one_of(*DYNAMICS)}
+            | {"assets": OPTIONAL_FOLDER},
         )
         if self.total_timesteps < self.batch_size:
             raise ValueError(
@@ -333,6 +335,8 @@ def train(
         optimizer.load_state_dict(saved["optimizer"])
         start_iteration, global_step = saved["iteration"] + 1, saved["global_step"]
         torch.set_rng_state(saved["torch_rng"])
+        if device.type == "cuda":  # sampling and minibatch order draw from the device's stream
+            torch.cuda.set_rng_state(saved["cuda_rng"], device)
         rng.bit_generator.state = saved["numpy_rng"]
     writer = None
     if run_dir is not None:
@@ -416,6 +420,11 @@ def train(
                     "global_step": global_step,
                     "iteration": iteration,
                     "torch_rng": torch.get_rng_state(),
+                    "cuda_rng": (
+                        torch.cuda.get_rng_state(device)
+                        if device.type == "cuda"
+                        else torch.empty(0, dtype=torch.uint8)
+                    ),
                     "numpy_rng": rng.bit_generator.state,
                     "env": envs.get_state(),
                     "next_obs": next_obs,

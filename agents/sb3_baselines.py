@@ -53,7 +53,14 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 from tqdm import TqdmExperimentalWarning
 
 import mano_gym  # noqa: F401  (registers ManoPatient-v0)
-from generators.config_checks import DEVICE, NON_NEGATIVE_INT, POSITIVE_INT, check_fields, one_of
+from generators.config_checks import (
+    DEVICE,
+    NON_NEGATIVE_INT,
+    OPTIONAL_FOLDER,
+    POSITIVE_INT,
+    check_fields,
+    one_of,
+)
 from generators.files import atomic_write, file_sha256
 from mano_gym.dynamics.treatments import N_TREATMENTS, TREATMENTS
 from mano_gym.envs.episodes import DYNAMICS, RewardWeights
@@ -128,7 +135,8 @@ class SB3Config:
         check_fields(
             self,
             {name: POSITIVE_INT for name in ("total_timesteps", "n_envs", "save_every")}
-            | {"seed": NON_NEGATIVE_INT, "device": DEVICE, "dynamics": one_of(*DYNAMICS)},
+            | {"seed": NON_NEGATIVE_INT, "device": DEVICE, "dynamics": one_of(*DYNAMICS)}
+            | {"assets": OPTIONAL_FOLDER},
         )
         if not isinstance(self.hyperparameters, dict):
             raise ValueError(f"hyperparameters must be a dict, got {self.hyperparameters!r}")
@@ -286,6 +294,7 @@ def _training_state(model: BaseAlgorithm) -> dict[str, Any]:
         # each env's `Monitor`: the rewards of the episode in progress
         "monitor_rewards": [[float(r) for r in rewards] for rewards in env.get_attr("rewards")],
         "torch_rng": torch.get_rng_state(),
+        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
         "numpy_rng": (kind, torch.from_numpy(keys.astype(np.int64)), position, has_gauss, cached),
         "python_rng": random.getstate(),
     }
@@ -308,6 +317,8 @@ def _restore_training_state(model: BaseAlgorithm, state: dict[str, Any]) -> None
     model._last_obs = arrays(state["last_obs"])
     model._last_episode_starts = arrays(state["last_episode_starts"])
     torch.set_rng_state(state["torch_rng"])
+    if state["cuda_rng"]:
+        torch.cuda.set_rng_state_all(state["cuda_rng"])
     kind, keys, position, has_gauss, cached = state["numpy_rng"]
     np.random.set_state((kind, keys.numpy().astype(np.uint32), position, has_gauss, cached))
     random.setstate(state["python_rng"])

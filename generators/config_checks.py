@@ -47,6 +47,8 @@ NON_NEGATIVE = Rule(lambda v: _real(v) and 0 <= v < float("inf"), "a finite numb
 FRACTION = Rule(lambda v: _real(v) and 0 <= v <= 1, "a number in [0, 1]")
 OPEN_FRACTION = Rule(lambda v: _real(v) and 0 < v < 1, "a number in (0, 1)")
 DEVICE = Rule(_device, "a torch device, e.g. cpu or cuda")
+# a folder saved with a config into a checkpoint: a plain string, which any reader can load
+OPTIONAL_FOLDER = Rule(lambda v: v is None or isinstance(v, str), "None or a folder as a str")
 
 
 def one_of(*values: Any) -> Rule:

@@ -4,6 +4,8 @@
 import json
 import os
 import shutil
+import subprocess
+import sys
 import warnings
 
 import gymnasium as gym
@@ -95,7 +97,9 @@ def test_a_staged_build_replaces_out_only_when_it_succeeds(tmp_path, copy_of_shi
 
 def test_a_staging_folder_left_by_a_killed_build_is_removed_by_the_next(tmp_path, copy_of_shipped):
     out = tmp_path / "out"
-    leftover = tmp_path / ".out.staging-killed"
+    build = subprocess.Popen([sys.executable, "-c", "pass"])  # a build that has ended
+    build.wait()
+    leftover = tmp_path / f".out.staging-{build.pid}-x"
     leftover.mkdir()
     (leftover / "world_model.pt").write_bytes(b"half")
     with staged_assets(out, copy_of_shipped):
@@ -212,3 +216,12 @@ def test_publishing_never_overwrites_a_file_the_manifest_names(
     assert (out / entry["file"]).read_bytes() == b"new weights"
     named = {e["file"] for e in read_manifest(out)["artifacts"].values()} | {MANIFEST}
     assert {p.name for p in out.iterdir()} == named
+
+
+def test_the_staging_folder_of_a_build_still_running_is_kept(tmp_path, copy_of_shipped):
+    out = tmp_path / "out"
+    running = tmp_path / f".out.staging-{os.getpid()}-other"  # a build of this very process
+    running.mkdir()
+    with staged_assets(out, copy_of_shipped):
+        pass
+    assert running.is_dir()

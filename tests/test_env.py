@@ -10,6 +10,7 @@ import warnings
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 from gymnasium import spaces
 from gymnasium.utils.env_checker import check_env
 
@@ -608,3 +609,13 @@ def test_safety_flags_follow_full_dose_medication_not_the_baseline():
             rates[treatment] = np.mean(costs)
         assert rates[0] < 0.05, dynamics
         assert rates[medication] > 0.2, dynamics
+
+
+def test_torch_tensor_actions_step_like_numpy_ones():
+    first, second = ManoPatientEnv(), ManoPatientEnv()
+    for env in (first, second):
+        env.reset(seed=2)
+    numpy_step = first.step({"treatment": 3, "intensity": np.array([0.6], np.float32)})
+    torch_step = second.step({"treatment": torch.tensor(3), "intensity": torch.tensor([0.6])})
+    assert numpy_step[1] == torch_step[1]
+    np.testing.assert_array_equal(numpy_step[0]["signals"], torch_step[0]["signals"])

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from agents.hybrid_ppo import HybridPPOConfig
@@ -91,3 +93,10 @@ def test_checks_see_all_changes_of_one_config_together():
     # num_envs alone would make the default timesteps too few for one rollout; both together fit
     config = apply_overrides(HybridPPOConfig(), ["total_timesteps=384", "num_envs=32"])
     assert config.iterations == 1
+
+
+def test_a_text_setting_keeps_a_value_that_reads_as_a_number():
+    assert apply_overrides(HybridPPOConfig(), ["assets=2024"]).assets == "2024"
+    assert apply_overrides(HybridPPOConfig(), ["assets=none"]).assets is None
+    with pytest.raises(ValueError, match="assets must be None or a folder as a str"):
+        HybridPPOConfig(assets=Path("runs/assets"))

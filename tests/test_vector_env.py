@@ -458,3 +458,26 @@ def test_single_env_and_one_env_vector_agree_under_reference_dynamics_with_the_s
             np.testing.assert_array_equal(vinfo["final_obs"][key][0], obs[key])
         if terminated or truncated:
             break
+
+
+def test_a_saved_state_continues_exactly_and_a_bad_one_changes_nothing():
+    actions = [batch_action(np.array([1, 2, 4]), 0.5), batch_action(np.array([0, 3, 2]), 0.7)]
+    first = ManoPatientVectorEnv(3)
+    first.reset(seed=3)
+    first.step(actions[0])
+    saved = first.get_state()
+    expected = first.step(actions[1])[1]
+    second = ManoPatientVectorEnv(3)
+    second.reset(seed=9)
+    before = second.episodes.state.patient.clone()
+    for bad, message in (
+        ({**saved, "torch_generator": torch.zeros(3, dtype=torch.uint8)}, "torch_generator"),
+        ({**saved, "numpy_rng": {"bit_generator": "nope"}}, "numpy_rng"),
+        ({**saved, "episodes": {**saved["episodes"], "episode": {
+            **saved["episodes"]["episode"], "patient": torch.tensor([-5, 0, 1])}}}, "outside"),
+    ):  # fmt: skip
+        with pytest.raises(ValueError, match=message):
+            second.set_state(bad)
+        assert torch.equal(second.episodes.state.patient, before)
+    second.set_state(saved)
+    np.testing.assert_array_equal(second.step(actions[1])[1], expected)

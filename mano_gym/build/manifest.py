@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from generators.files import atomic_write, file_sha256
+from generators.files import atomic_write, file_sha256, process_running
 from mano_gym import __version__
 from mano_gym.assets import MANIFEST, SHIPPED, asset_folder, read_manifest
 
@@ -54,13 +54,16 @@ def output_folder(out: str | Path | None = None, ship: bool = False) -> Path:
 @contextmanager
 def staged_assets(out: str | Path, base: str | Path | None = None) -> Iterator[Path]:
     """A staging folder holding a copy of asset set `base` (None: the shipped set); when the
-    block ends without an error, its files replace those of `out` (the manifest last), else
+    block ends without an error, it is published into `out` (see the module docstring), else
     `out` is left untouched. Staging folders of builds killed earlier are removed."""
     out, base = Path(out), asset_folder(base)
     out.mkdir(parents=True, exist_ok=True)
-    for stale in out.parent.glob(f".{out.name}{_STAGING}*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}{_STAGING}"))
+    prefix = f".{out.name}{_STAGING}"
+    for stale in out.parent.glob(f"{prefix}*-*"):  # of builds that no longer run
+        pid = stale.name[len(prefix) :].split("-")[0]
+        if pid.isdigit() and not process_running(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f"{prefix}{os.getpid()}-"))
     try:
         manifest = read_manifest(base)
         for entry in manifest["artifacts"].values():
@@ -74,6 +77,8 @@ def staged_assets(out: str | Path, base: str | Path | None = None) -> Iterator[P
 
 def _publish(staging: Path, out: Path) -> None:
     """Move the set in `staging` into `out`, `out` a whole set at every moment (see above)."""
+    if not (staging / MANIFEST).is_file():
+        raise RuntimeError(f"the staging folder {staging} is gone: nothing published")
     new = read_manifest(staging)
     old = {entry["file"] for entry in read_manifest(out)["artifacts"].values()}
     for leftover in out.iterdir():  # files of a publish killed before its manifest was written

@@ -22,7 +22,8 @@ def apply_overrides(config: Any, assignments: list[str]) -> Any:
 
 
 def _replaced(config: Any, changes: dict[tuple[str, ...], str], prefix: tuple[str, ...]) -> Any:
-    fields = {f.name for f in dataclasses.fields(config) if f.init}
+    types = {f.name: str(f.type) for f in dataclasses.fields(config) if f.init}
+    fields = set(types)
     where = ".".join(prefix) or type(config).__name__
     values: dict[str, Any] = {}
     for name in dict.fromkeys(path[0] for path in changes):
@@ -39,7 +40,7 @@ def _replaced(config: Any, changes: dict[tuple[str, ...], str], prefix: tuple[st
         elif set(inner) != {()}:
             raise ValueError(f"unknown setting {dotted}.{next(iter(p for p in inner if p))[0]}")
         else:
-            values[name] = _convert(current, inner[()], dotted)
+            values[name] = _convert(current, inner[()], dotted, types[name])
     try:
         return dataclasses.replace(config, **values)
     except (TypeError, ValueError) as error:
@@ -47,7 +48,7 @@ def _replaced(config: Any, changes: dict[tuple[str, ...], str], prefix: tuple[st
         raise ValueError(f"--set {' '.join(given)}: {error}") from None
 
 
-def _convert(current: Any, text: str, name: str) -> Any:
+def _convert(current: Any, text: str, name: str, annotation: str) -> Any:
     try:
         if isinstance(current, bool):
             if text.lower() not in ("true", "false"):
@@ -56,13 +57,11 @@ def _convert(current: Any, text: str, name: str) -> Any:
         if isinstance(current, tuple):
             element = type(current[0]) if current else str
             return tuple(element(part) for part in text.split(",") if part)
-        if current is None:  # an optional setting: a number if it reads as one
-            for kind in (int, float):
-                try:
-                    return kind(text)
-                except ValueError:
-                    pass
-            return None if text.lower() == "none" else text
+        if current is None:  # an optional setting: the type it is declared with, or none
+            if text.lower() == "none":
+                return None
+            kind = next((k for k in (int, float, str) if k.__name__ in annotation), str)
+            return kind(text)
         if isinstance(current, dict):
             raise ValueError("a table cannot be set from the command line")
         return type(current)(text)

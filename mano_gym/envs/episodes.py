@@ -233,8 +233,11 @@ class ReferenceDynamics:
         values = {
             k: _restored(state[k], torch.from_numpy(v), k).numpy().copy() for k, v in now.items()
         }
-        self.rows = values.pop("rows")
-        self.latent = PatientState(**values, week=int(state["week"]))
+        week = int(state["week"])
+        rows = values.pop("rows")
+        if rows.min() < 0 or rows.max() >= len(self.patients):
+            raise ValueError("saved rows hold patient indices outside the cohort")
+        self.rows, self.latent = rows, PatientState(**values, week=week)
 
     def step(self, state, static, treatment, intensity, draws):
         self.latent, week = self.simulator.step(
@@ -318,7 +321,8 @@ class Episodes:
                 f.name: _restored(state["episode"][f.name], getattr(self.state, f.name), f.name)
                 for f in fields(self.state)
             }
-            if int(episode["patient"].max()) >= len(self.cohort):
+            patient = episode["patient"]
+            if int(patient.min()) < 0 or int(patient.max()) >= len(self.cohort):
                 raise ValueError("patient indices outside the cohort")
             self.dynamics.set_state(state["dynamics"])
         except (KeyError, TypeError) as error:

@@ -209,8 +209,8 @@ class ManoPatientEnv(gym.Env):
         treatment, intensity = read_actions(action, self._form)
         with torch.inference_mode():  # nothing of it leaves as a tensor: skip autograd's books
             out = self.episodes.step(
-                torch.from_numpy(treatment).to(self._device),
-                torch.from_numpy(intensity.astype(np.float32)).to(self._device),
+                torch.as_tensor(treatment).to(self._device),
+                torch.as_tensor(intensity, dtype=torch.float32).to(self._device),
                 self._draws,
             )
             return self._finish_step(int(treatment[0]), float(intensity[0]), out)

@@ -167,13 +167,19 @@ class ManoPatientVectorEnv(VectorEnv):
         if not isinstance(state, dict) or {"episodes", "numpy_rng", "torch_generator"} - set(state):
             raise ValueError("not a saved vector-env state (get_state gives one)")
         rng = np.random.default_rng()
+        generator = torch.Generator(self.device)
         try:
             rng.bit_generator.state = state["numpy_rng"]
         except (TypeError, ValueError, KeyError) as error:
             raise ValueError(f"saved numpy_rng is not a generator state ({error})") from None
+        try:
+            generator.set_state(state["torch_generator"])
+        except (TypeError, RuntimeError) as error:
+            raise ValueError(
+                f"saved torch_generator is not a generator state on {self.device} ({error})"
+            ) from None
         self.episodes.set_state(state["episodes"])
-        self._rng = rng
-        self._generator.set_state(state["torch_generator"])
+        self._rng, self._generator = rng, generator
         self._draws = RandomDraws(self._rng, self._generator)
         self._started = True
 
