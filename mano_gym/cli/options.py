@@ -77,11 +77,6 @@ def add_trusted_option(parser: Parser) -> None:
     )
 
 
-def add_overrides_option(parser: Parser, help: str, metavar: str = "SECTION.FIELD=VALUE") -> None:
-    """`--set`, repeatable, collected in order for `mano_gym.cli.overrides.apply_overrides`."""
-    parser.add_argument("--set", action="append", default=[], metavar=metavar, help=help)
-
-
 def add_training_options(
     parser: Parser,
     overrides_help: str,
@@ -114,7 +109,10 @@ def add_training_options(
         default=defaults.get("logdir"),
         help="TensorBoard folder for the training curves",
     )
-    add_overrides_option(parser, overrides_help, overrides_metavar)
+    # repeatable, collected in order for `mano_gym.cli.overrides.apply_overrides`
+    parser.add_argument(
+        "--set", action="append", default=[], metavar=overrides_metavar, help=overrides_help
+    )
     add_threads_option(parser)
 
 

@@ -218,20 +218,20 @@ class ReferenceDynamics:
         self.latent.adherence[rows] = fresh.adherence
         self.latent.medication_weeks[rows] = fresh.medication_weeks
 
-    def get_state(self) -> dict[str, torch.Tensor]:
+    def _arrays(self) -> dict[str, np.ndarray]:
+        """Each row's patient and latent state, by name (the week aside)."""
         latent = self.latent
         arrays = {"rows": self.rows, "scores": latent.scores, "exposure": latent.exposure}
-        arrays |= {"adherence": latent.adherence, "medication_weeks": latent.medication_weeks}
-        return {k: torch.from_numpy(np.array(v)) for k, v in arrays.items()} | {
-            "week": torch.tensor(latent.week)
-        }
+        return arrays | {"adherence": latent.adherence, "medication_weeks": latent.medication_weeks}
+
+    def get_state(self) -> dict[str, torch.Tensor]:
+        state = {k: torch.from_numpy(np.array(v)) for k, v in self._arrays().items()}
+        return state | {"week": torch.tensor(self.latent.week)}
 
     def set_state(self, state: dict[str, torch.Tensor]) -> None:
-        latent = self.latent
-        now = {"rows": self.rows, "scores": latent.scores, "exposure": latent.exposure}
-        now |= {"adherence": latent.adherence, "medication_weeks": latent.medication_weeks}
         values = {
-            k: _restored(state[k], torch.from_numpy(v), k).numpy().copy() for k, v in now.items()
+            k: _restored(state[k], torch.from_numpy(v), k).numpy().copy()
+            for k, v in self._arrays().items()
         }
         week = int(state["week"])
         rows = values.pop("rows")
@@ -417,6 +417,17 @@ class Episodes:
             yield
         finally:
             torch.set_num_threads(threads)
+
+
+def restored_rng(saved: dict, name: str) -> np.random.Generator:
+    """A NumPy generator in the saved bit-generator state `saved` (`Generator.bit_generator.
+    state`); a `ValueError` naming `name` if it is none."""
+    rng = np.random.default_rng()
+    try:
+        rng.bit_generator.state = saved
+    except (TypeError, ValueError, KeyError) as error:
+        raise ValueError(f"saved {name} is not a generator state ({error})") from None
+    return rng
 
 
 def _restored(saved: torch.Tensor, like: torch.Tensor, name: str) -> torch.Tensor:

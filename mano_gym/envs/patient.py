@@ -17,6 +17,7 @@ from mano_gym.envs.episodes import (
     RandomDraws,
     RewardWeights,
     make_episodes,
+    restored_rng,
 )
 from mano_gym.envs.render import render_ansi, render_rgb
 from mano_gym.envs.spaces import make_action_space, make_observation_space, read_actions
@@ -256,11 +257,7 @@ class ManoPatientEnv(gym.Env):
         history starts again from here."""
         if not isinstance(state, dict) or {"episodes", "np_random", "ended"} - set(state):
             raise ValueError("not a saved environment state (get_state gives one)")
-        rng = np.random.default_rng()
-        try:
-            rng.bit_generator.state = state["np_random"]
-        except (TypeError, ValueError, KeyError) as error:
-            raise ValueError(f"saved np_random is not a generator state ({error})") from None
+        rng = restored_rng(state["np_random"], "np_random")
         self.episodes.set_state(state["episodes"])
         self.np_random = rng
         self._draws = RandomDraws(self.np_random)

@@ -34,7 +34,13 @@ from gymnasium.vector.utils import batch_space
 
 from mano_gym.cohorts.cohort import Cohort
 from mano_gym.dynamics.treatments import is_tensor
-from mano_gym.envs.episodes import SAFETY_FLAGS, RandomDraws, RewardWeights, make_episodes
+from mano_gym.envs.episodes import (
+    SAFETY_FLAGS,
+    RandomDraws,
+    RewardWeights,
+    make_episodes,
+    restored_rng,
+)
 from mano_gym.envs.spaces import make_action_space, make_observation_space, read_actions
 
 _DEFAULT = RewardWeights()
@@ -166,12 +172,8 @@ class ManoPatientVectorEnv(VectorEnv):
         and dynamics); a `ValueError` names what does not fit, and changes nothing."""
         if not isinstance(state, dict) or {"episodes", "numpy_rng", "torch_generator"} - set(state):
             raise ValueError("not a saved vector-env state (get_state gives one)")
-        rng = np.random.default_rng()
+        rng = restored_rng(state["numpy_rng"], "numpy_rng")
         generator = torch.Generator(self.device)
-        try:
-            rng.bit_generator.state = state["numpy_rng"]
-        except (TypeError, ValueError, KeyError) as error:
-            raise ValueError(f"saved numpy_rng is not a generator state ({error})") from None
         try:
             generator.set_state(state["torch_generator"])
         except (TypeError, RuntimeError) as error:
