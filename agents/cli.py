@@ -4,6 +4,8 @@ mano train --agent {hybrid-ppo, sb3-ppo, sb3-a2c, sb3-sac} --timesteps T --seed 
            --device D --logdir runs/ [--assets DIR] [--resume] [--out DIR | --ship]
 mano evaluate agent --agent NAME|PATH --episodes N --cohort eval
            --dynamics {world_model, reference} [--json]
+mano generate offline-dataset --policy NAME --episodes N --epsilon E --out DIR
+           [--dynamics reference] [--cohort train]
 mano demo
 """
 
@@ -103,6 +105,26 @@ def register(
     add_threads_option(evaluate)
     evaluate.set_defaults(run=run_evaluate)
 
+    offline = topics["generate"].add_parser(
+        "offline-dataset",
+        help="a Minari dataset of episodes under a behaviour policy (pip install "
+        "mano-gym[offline])",
+    )
+    offline.add_argument("--policy", default="default", help="an agent name, as evaluate takes")
+    offline.add_argument("--episodes", type=positive_int, default=100)
+    offline.add_argument(
+        "--epsilon", type=float, default=0.1, help="probability of a uniform action instead"
+    )
+    offline.add_argument("--cohort", default="train", help="'train', 'eval' or a cohort .npz")
+    offline.add_argument("--dynamics", choices=DYNAMICS, default="world_model")
+    offline.add_argument("--intensity", type=float, default=0.5, help="of fixed-* heuristics")
+    offline.add_argument("--seed", type=seed, default=0)
+    offline.add_argument("--dataset-id", help="default: mano/<policy>-eps<epsilon>-<dynamics>-v0")
+    offline.add_argument("--out", type=Path, required=True, help="Minari datasets folder")
+    offline.add_argument("--assets", type=Path, help="asset set (default: the shipped set)")
+    add_threads_option(offline)
+    offline.set_defaults(run=run_offline_dataset)
+
     demo = verbs.add_parser(
         "demo", help="a synthetic patient treated week by week by the shipped policy"
     )
@@ -111,6 +133,29 @@ def register(
     demo.add_argument("--out", type=Path, default=Path("mano_demo.png"), help="figure to save")
     add_threads_option(demo)
     demo.set_defaults(run=run_demo)
+
+
+def run_offline_dataset(args: argparse.Namespace) -> int:
+    from agents.offline_dataset import OfflineDatasetConfig, write_offline_dataset
+
+    config = OfflineDatasetConfig(
+        policy=args.policy,
+        episodes=args.episodes,
+        epsilon=args.epsilon,
+        seed=args.seed,
+        cohort=args.cohort,
+        dynamics=args.dynamics,
+        intensity=args.intensity,
+        dataset_id=args.dataset_id,
+    )
+    with limit_threads(args.threads):
+        dataset = write_offline_dataset(config, args.out, args.assets)
+    print(
+        f"wrote {dataset.total_episodes} episodes ({dataset.total_steps} steps) as "
+        f"{config.name} in {args.out}; read it with MINARI_DATASETS_PATH={args.out} and "
+        f"minari.load_dataset({config.name!r})"
+    )
+    return 0
 
 
 def run_train(args: argparse.Namespace) -> int:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from gymnasium.vector import AutoresetMode
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -47,7 +48,7 @@ from generators.config_checks import (
 from generators.files import atomic_write, read_torch_checkpoint
 from mano_gym.dynamics.treatments import TREATMENTS
 from mano_gym.envs.episodes import DYNAMICS
-from mano_gym.envs.vector import ManoPatientVectorEnv
+from mano_gym.envs.vector import ManoPatientVectorEnv, step_info
 
 FORMAT = "mano-hybrid-ppo-1"
 _KEYS = ("config", "state_dict", "optimizer", "global_step", "iteration", "torch_rng", "numpy_rng")
@@ -201,6 +202,7 @@ class EpisodeStats:
         """One step of every env."""
         self.treatments += torch.bincount(treatment, minlength=len(TREATMENTS))
         self.intensity += intensity.sum()
+        info = step_info(info)
         for key, value in zip(_RUNNING, (reward, info["risk_drop"], info["cost"]), strict=True):
             self.running[key] += value
         done = terminated | truncated
@@ -308,12 +310,15 @@ def train(
     device = torch.device(config.device)
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
+    # SAME_STEP: the observation after an episode's last week is the next patient's first,
+    # which is what the rollout stores next; the ended episode's values are in final_info.
     envs = ManoPatientVectorEnv(
         config.num_envs,
         cohort=config.cohort,
         dynamics=config.dynamics,
         device=config.device,
         assets=config.assets,
+        autoreset_mode=AutoresetMode.SAME_STEP,
     )
     agent = HybridActorCritic(config.hidden).to(device)
     optimizer = torch.optim.Adam(agent.parameters(), lr=config.learning_rate, eps=1e-5)

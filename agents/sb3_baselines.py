@@ -207,7 +207,7 @@ class ManoMetricsCallback(BaseCallback):
 
     def _on_step(self) -> bool:
         infos, dones = self.locals["infos"], self.locals["dones"]
-        treatments = np.array([TREATMENTS.index(info["treatment"]) for info in infos])
+        treatments = np.array([info["treatment"] for info in infos])
         share = np.bincount(treatments, minlength=N_TREATMENTS) / len(infos)
         for k, name in enumerate(TREATMENTS):
             self.logger.record_mean(f"charts/treatment_mix/{name}", share[k])

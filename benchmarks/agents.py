@@ -2,6 +2,7 @@
 on the held-out cohort under both dynamics, aggregated with rliable.
 
     python -m benchmarks.agents [--timesteps 100000] [--seeds 5]
+    python -m benchmarks.agents --ray [--address auto] [--set learning_rate=0.0003,0.001]
 
 Learning agents (hybrid PPO; SB3 PPO and A2C on the MultiDiscrete and Box encodings; SB3 SAC on
 Box) train once per seed on the train cohort with world-model dynamics; the clinical
@@ -13,6 +14,12 @@ improvement of each agent over stepped care. Learning curves come from the runs'
 `charts/episodic_return`.
 
 Writes `benchmarks/results/agents.{json,md,png}`.
+
+`--ray` runs the same grid as a Ray Tune sweep, one trial per agent x seed x setting (`--set
+FIELD=V1,V2` crosses a learner's config field with values; each setting is an agent of its own
+in the tables, named `agent[field=value]`), on a local Ray or on the cluster at `--address`,
+and writes `benchmarks/results/agents_sweep.{json,md}` in the same format. `rllib-ppo`
+(`agents.rllib`) is a learner here and needs the `ray` extra.
 """
 
 from __future__ import annotations
@@ -35,44 +42,65 @@ from agents.heuristics import HEURISTIC_NAMES, make_heuristic
 from agents.hybrid_ppo import HybridPPOConfig, HybridPPOPolicy, train
 from agents.sb3_baselines import SB3Config, SB3Policy, train_sb3
 from benchmarks.publish import RESULTS, write_results
+from mano_gym.cli.overrides import apply_overrides
 from mano_gym.envs.episodes import DYNAMICS
 
 LEARNERS = {  # name: (algorithm, encoding); hybrid PPO has neither
     "hybrid-ppo": (None, None),
+    "rllib-ppo": ("rllib", None),
     "sb3-ppo-multidiscrete": ("sb3-ppo", "multidiscrete"),
     "sb3-ppo-box": ("sb3-ppo", "box"),
     "sb3-a2c-multidiscrete": ("sb3-a2c", "multidiscrete"),
     "sb3-a2c-box": ("sb3-a2c", "box"),
     "sb3-sac-box": ("sb3-sac", "box"),
 }
+LOCAL_LEARNERS = [name for name in LEARNERS if name != "rllib-ppo"]  # the default run
 REFERENCE_AGENT = "stepped-care"
 HYBRID_ENVS = 256  # patients per hybrid PPO rollout: enough iterations at small budgets
 
 
-def train_learner(name: str, timesteps: int, seed: int, run_dir: Path, reuse: bool):
-    """A trained policy of learner `name` and its training summary; with `reuse`, the policy
-    a finished earlier run left in `run_dir` (its `summary.json` marks it finished)."""
+def train_learner(
+    name: str, timesteps: int, seed: int, run_dir: Path, reuse: bool, settings: list[str] = ()
+):
+    """A trained policy of learner `name` (its config with `settings`, `FIELD=VALUE` each) and
+    its training summary; with `reuse`, the policy a finished earlier run left in `run_dir`
+    (its `summary.json` marks it finished)."""
     done = run_dir / "summary.json"
-    if reuse and done.is_file():
+    if reuse and done.is_file() and LEARNERS[name][0] != "rllib":
         summary = json.loads(done.read_text())
         if summary["timesteps"] == timesteps:
             return load_agent(str(run_dir)), summary
-    policy, summary = _train(name, timesteps, seed, run_dir)
+    policy, summary = _train(name, timesteps, seed, run_dir, list(settings))
     done.write_text(json.dumps(summary | {"timesteps": timesteps}))
     return policy, summary
 
 
-def _train(name: str, timesteps: int, seed: int, run_dir: Path):
+def _train(name: str, timesteps: int, seed: int, run_dir: Path, settings: list[str]):
     algorithm, encoding = LEARNERS[name]
     if algorithm is None:
         config = HybridPPOConfig(
             total_timesteps=timesteps, seed=seed, num_envs=HYBRID_ENVS, num_minibatches=4
         )
+        config = apply_overrides(config, settings)
         network, summary = train(config, run_dir, progress=False, overwrite=True)
         return HybridPPOPolicy(network), summary
+    if algorithm == "rllib":
+        from agents.rllib import RLlibConfig, RLlibPolicy, ray_session, train_rllib
+
+        config = apply_overrides(RLlibConfig(total_timesteps=timesteps, seed=seed), settings)
+        with ray_session(num_cpus=os.cpu_count()):
+            algo, summary = train_rllib(config, run_dir)
+            policy = RLlibPolicy(algo.get_module())
+        return policy, summary
     config = SB3Config(algorithm=algorithm, encoding=encoding, total_timesteps=timesteps, seed=seed)
+    config = apply_overrides(config, settings)
     model, summary = train_sb3(config, run_dir, progress=False, overwrite=True)
     return SB3Policy(model, encoding), summary
+
+
+def evaluate_run(policy, seed: int) -> dict[str, dict[str, float]]:
+    """`policy` on every enrolled held-out patient once under each dynamics (seed `seed`)."""
+    return {dynamics: evaluate_policy(policy, "eval", dynamics, seed=seed) for dynamics in DYNAMICS}
 
 
 def learning_curve(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -122,57 +150,144 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timesteps", type=int, default=100_000, help="per learning run")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--runs", type=Path, default=Path("runs/benchmark"), help="run folders")
-    parser.add_argument("--learners", nargs="*", default=list(LEARNERS), choices=list(LEARNERS))
+    parser.add_argument("--learners", nargs="*", default=LOCAL_LEARNERS, choices=list(LEARNERS))
     parser.add_argument(
         "--reuse", action="store_true", help="take finished runs from --runs instead of retraining"
     )
     parser.add_argument(
         "--train-only", action="store_true", help="train (e.g. a share of --learners) and stop"
     )
+    parser.add_argument("--ray", action="store_true", help="run the grid as a Ray Tune sweep")
+    parser.add_argument("--address", help="--ray: a running Ray cluster (default: a local Ray)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=V1,V2",
+        help="--ray: cross the learners' config FIELD with these values",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     started = time.perf_counter()
-    seeds = range(args.seeds)
-    scores = {dynamics: {} for dynamics in DYNAMICS}  # dynamics -> agent -> (seeds,) returns
-    extra: dict[str, float] = {}
-    policies = {name: [make_heuristic(name)] * args.seeds for name in HEURISTIC_NAMES}
-    training_seconds = {}
+    if args.ray:
+        runs = sweep(args.learners, args.seeds, args.timesteps, args.runs, args.set, args.address)
+        write_tables(runs, args.seeds, args.timesteps, started, "agents_sweep", curves=None)
+        return
+    runs = {name: [(None, evaluate_run(make_heuristic(name), s)) for s in range(args.seeds)]
+            for name in HEURISTIC_NAMES}  # fmt: skip
+    trained = {}
     for name in args.learners:
-        policies[name] = []
-        training_seconds[name] = 0.0
-        for seed in seeds:
+        trained[name] = []
+        for seed in range(args.seeds):
             run_dir = args.runs / f"{name}-seed{seed}"
             policy, summary = train_learner(name, args.timesteps, seed, run_dir, args.reuse)
-            policies[name].append(policy)
-            training_seconds[name] += summary["seconds"]
+            trained[name].append((summary["seconds"], policy))
             print(f"{name} seed {seed}: {summary['seconds']:.0f} s", flush=True)
     if args.train_only:
         return
-    for name, runs in policies.items():
-        for dynamics in DYNAMICS:
-            results = [
-                evaluate_policy(p, "eval", dynamics, seed=s)
-                for s, p in zip(seeds, runs, strict=True)
-            ]
-            scores[dynamics][name] = np.array([r["mean_return"] for r in results])
-            for key in ("cure_rate", "true_cure_rate", "mean_intensity", "safety_events"):
-                if key in results[0]:
-                    extra[f"{dynamics}.{name}.{key}"] = float(np.mean([r[key] for r in results]))
+    for name, results in trained.items():
+        runs[name] = [(t, evaluate_run(policy, s)) for s, (t, policy) in enumerate(results)]
+    write_tables(runs, args.seeds, args.timesteps, started, "agents", curves=args.runs)
+
+
+Run = tuple[float | None, dict[str, dict[str, float]]]  # training seconds, metrics by dynamics
+
+
+def write_tables(
+    runs: dict[str, list[Run]],
+    seeds: int,
+    timesteps: int,
+    started: float,
+    name: str,
+    curves: Path | None,
+) -> None:
+    """Aggregate the runs of every agent (`seeds` each) and write `benchmarks/results/NAME.*`;
+    with `curves`, the learning curves of the runs there too."""
     metrics: dict[str, float | str] = {
         "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores, 1 torch thread",
-        "timesteps": args.timesteps,
-        "seeds": args.seeds,
+        "timesteps": timesteps,
+        "seeds": seeds,
     }
     for dynamics in DYNAMICS:
-        for key, value in aggregate(scores[dynamics], seed=0).items():
+        scores = {a: np.array([r[dynamics]["mean_return"] for _, r in v]) for a, v in runs.items()}
+        for key, value in aggregate(scores, seed=0).items():
             metrics[f"{dynamics}.{key}"] = value
-        for name, values in scores[dynamics].items():
-            metrics[f"{dynamics}.{name}.mean_return"] = float(values.mean())
-    metrics.update(extra)
-    metrics.update({f"training_seconds.{k}": v for k, v in training_seconds.items()})
+        for agent, values in scores.items():
+            metrics[f"{dynamics}.{agent}.mean_return"] = float(values.mean())
+        for agent, results in runs.items():
+            for key in ("cure_rate", "true_cure_rate", "mean_intensity", "safety_events"):
+                if key in results[0][1][dynamics]:
+                    values = [r[dynamics][key] for _, r in results]
+                    metrics[f"{dynamics}.{agent}.{key}"] = float(np.mean(values))
+    for agent, results in runs.items():
+        if results[0][0] is not None:
+            metrics[f"training_seconds.{agent}"] = float(sum(t for t, _ in results))
     metrics["benchmark_seconds"] = time.perf_counter() - started
-    plot_curves(args.runs, args.learners, args.seeds, RESULTS / "agents.png")
-    write_results("agents", metrics, markdown(metrics, list(policies)))
+    if curves is not None:
+        learners = [agent for agent, results in runs.items() if results[0][0] is not None]
+        plot_curves(curves, learners, seeds, RESULTS / f"{name}.png")
+    write_results(name, metrics, markdown(metrics, list(runs), figure=curves is not None))
+
+
+def sweep(
+    learners: list[str],
+    seeds: int,
+    timesteps: int,
+    runs: Path,
+    settings: list[str],
+    address: str | None,
+    heuristics: tuple[str, ...] = HEURISTIC_NAMES,
+) -> dict[str, list[Run]]:
+    """Every learner x seed x setting, and every heuristic x seed, as Ray Tune trials; the
+    runs by agent name (`agent[field=value,...]` for a setting)."""
+    from ray import tune
+
+    from agents.rllib import ray_session
+
+    grid = [[]]
+    for assignment in settings:
+        field, _, values = assignment.partition("=")
+        grid = [g + [f"{field}={v}"] for g in grid for v in values.split(",")]
+
+    def trial(space: dict) -> dict:
+        agent, seed, setting = (space["trial"][key] for key in ("agent", "seed", "setting"))
+        torch.set_num_threads(1)
+        if agent in HEURISTIC_NAMES:
+            return {"seconds": -1.0, "metrics": evaluate_run(make_heuristic(agent), seed)}
+        run_dir = (runs / f"{_label(agent, setting)}-seed{seed}").resolve()
+        policy, summary = train_learner(agent, timesteps, seed, run_dir, False, setting)
+        return {"seconds": summary["seconds"], "metrics": evaluate_run(policy, seed)}
+
+    trials = [  # a heuristic has no settings: one trial a seed
+        {"agent": agent, "seed": seed, "setting": setting}
+        for agent in [*heuristics, *learners]
+        for setting in (grid if agent in learners else [[]])
+        for seed in range(seeds)
+    ]
+    with ray_session(address, num_cpus=None if address else os.cpu_count()):
+        tuner = tune.Tuner(
+            tune.with_resources(trial, {"cpu": 1}),
+            param_space={"trial": tune.grid_search(trials)},
+            run_config=tune.RunConfig(
+                storage_path=str((runs / "ray").resolve()), verbose=0, name="agents-sweep"
+            ),
+        )
+        results = tuner.fit()
+    out: dict[str, list[Run]] = {}
+    for result in sorted(results, key=lambda r: r.config["trial"]["seed"]):
+        if result.error is not None:
+            raise RuntimeError(f"trial {result.config['trial']} failed: {result.error}")
+        label = _label(result.config["trial"]["agent"], result.config["trial"]["setting"])
+        seconds = result.metrics["seconds"]
+        out.setdefault(label, []).append(
+            (None if seconds < 0 else seconds, result.metrics["metrics"])
+        )
+    return out
+
+
+def _label(agent: str, setting: list[str]) -> str:
+    """An agent's name in the tables: with its settings, `agent[field=value,...]`."""
+    return agent + (f"[{','.join(setting)}]" if setting else "")
 
 
 def plot_curves(runs: Path, learners: list[str], seeds: int, out: Path) -> None:
@@ -201,7 +316,7 @@ def plot_curves(runs: Path, learners: list[str], seeds: int, out: Path) -> None:
     fig.savefig(out)
 
 
-def markdown(m: dict, agents: list[str]) -> str:
+def markdown(m: dict, agents: list[str], figure: bool = True) -> str:
     lines = [
         f"{m['machine']}; {m['seeds']} seeds per agent, {m['timesteps']:,} environment steps per"
         " learning run (trained on the train cohort under the world model); evaluated on the"
@@ -241,7 +356,8 @@ def markdown(m: dict, agents: list[str]) -> str:
                 row += f" | {m[f'{k}.true_cure_rate']:.3f}"
             lines.append(row + f" | {m[f'{k}.mean_intensity']:.2f} |")
         lines.append("")
-    lines.append("![learning curves](benchmarks/results/agents.png)")
+    if figure:
+        lines.append("![learning curves](benchmarks/results/agents.png)")
     return "\n".join(lines) + "\n"
 
 

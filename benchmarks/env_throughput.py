@@ -22,6 +22,7 @@ import time
 import gymnasium as gym
 import numpy as np
 import torch
+from gymnasium.vector import AutoresetMode
 
 import mano_gym  # noqa: F401  (registers ManoPatient-v0)
 from benchmarks.publish import write_results
@@ -30,6 +31,7 @@ from mano_gym.envs.episodes import SMALL_BATCH
 
 BATCHES = (64, 1024, 4096)
 SYNC_ENVS = 16
+AUTORESET = ("NEXT_STEP", "SAME_STEP")
 START_UP = (
     "import time; t = time.perf_counter(); import torch; u = time.perf_counter(); "
     "import gymnasium, mano_gym; env = gymnasium.make('ManoPatient-v0'); env.reset(seed=0); "
@@ -84,8 +86,14 @@ def sync_vector(n: int, seconds: float) -> float:
     return n * _timed(step, seconds)
 
 
-def batched(n: int, seconds: float, device: str, tensor_path: bool) -> float:
-    envs = gym.make_vec("ManoPatient-v0", num_envs=n, device=device)
+def batched(
+    n: int,
+    seconds: float,
+    device: str,
+    tensor_path: bool,
+    autoreset_mode: AutoresetMode = AutoresetMode.NEXT_STEP,
+) -> float:
+    envs = gym.make_vec("ManoPatient-v0", num_envs=n, device=device, autoreset_mode=autoreset_mode)
     envs.reset(seed=0)
     generator = torch.Generator(device).manual_seed(0)
     treatment = torch.randint(0, N_TREATMENTS, (n,), generator=generator, device=device)
@@ -96,6 +104,18 @@ def batched(n: int, seconds: float, device: str, tensor_path: bool) -> float:
         return n * _timed(lambda: envs.unwrapped.step_tensor(treatment, intensity), seconds)
     actions = {"treatment": treatment.cpu().numpy(), "intensity": intensity.cpu().numpy()[:, None]}
     return n * _timed(lambda: envs.step(actions), seconds)
+
+
+def autoreset_modes(n: int, seconds: float, rounds: int = 3) -> dict[str, float]:
+    """Tensor-path patient-steps per second of N patients under each autoreset mode, the median
+    of `rounds` measurements taken in turns."""
+    rates: dict[str, list[float]] = {mode: [] for mode in AUTORESET}
+    for _ in range(rounds):
+        for mode in rates:
+            rates[mode].append(batched(n, seconds / rounds, "cpu", True, AutoresetMode[mode]))
+    return {
+        f"autoreset_{mode}_{n}.steps_per_second": float(np.median(v)) for mode, v in rates.items()
+    }
 
 
 def start_up_seconds(repeats: int = 3) -> tuple[float, float]:
@@ -130,6 +150,7 @@ def main(argv: list[str] | None = None) -> None:
         metrics[f"batched_{device}_{BATCHES[-1]}_numpy.steps_per_second"] = batched(
             BATCHES[-1], s, device, False
         )
+    metrics |= autoreset_modes(BATCHES[-1], 2 * s)
     if torch.cuda.is_available():
         metrics["cuda_device"] = torch.cuda.get_device_name()
     write_results("env_throughput", metrics, markdown(metrics, devices))
@@ -167,7 +188,13 @@ def markdown(m: dict, devices: list[str]) -> str:
             row(f"native batched, N={BATCHES[-1]:,}, {device}, NumPy path",
                 f"batched_{device}_{BATCHES[-1]}_numpy.steps_per_second")
         )  # fmt: skip
+    n = BATCHES[-1]
+    next_step, same_step = (m[f"autoreset_{mode}_{n}.steps_per_second"] for mode in AUTORESET)
     lines += [
+        "",
+        f"Autoreset, N={n:,}, cpu, tensor path (median of 3 in turns): `NEXT_STEP` (the"
+        f" default) {next_step:,.0f} patient-steps/s, `SAME_STEP` {same_step:,.0f}; ratio"
+        f" {next_step / same_step:.2f} (goal >= 0.90).",
         "",
         f"Start-up, in fresh processes (median of 3): a bare `import torch` takes"
         f" {m['import_torch_seconds']:.2f} s; after it, importing Mano,"

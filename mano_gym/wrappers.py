@@ -1,32 +1,51 @@
-"""Flat action spaces over the hybrid one, for RL libraries without hybrid actions.
+"""Flat action and observation forms over the hybrid ones, for RL libraries without hybrid
+actions or `Dict` observations.
 
 `ManoPatient-v0` takes a discrete treatment and a continuous intensity together; most libraries
-(Stable-Baselines3 among them) take one `Box` or one `MultiDiscrete`. These wrappers translate
-from such a flat action to the environment's own `Dict` (or `Tuple`) action, and back with
-`reverse_action` (to replay logged or heuristic actions as flat ones).
+(Stable-Baselines3 among them) take one `Box` or one `MultiDiscrete`, and DQN-family agents one
+`Discrete`. These wrappers translate from such a flat action to the environment's own `Dict`
+(or `Tuple`) action, and back with `reverse_action` (to replay logged or heuristic actions as
+flat ones).
 
-| wrapper                      | action space                | treatment     | intensity         |
-|------------------------------|-----------------------------|---------------|-------------------|
-| `BoxActionWrapper`           | `Box(-1, 1, (6,), float32)` | argmax of     | last entry,       |
-|                              |                             | scores 0-4    | continuous        |
-| `MultiDiscreteActionWrapper` | `MultiDiscrete([5, bins])`  | first entry   | one of `bins`     |
-|                              |                             |               | evenly spaced     |
+| single env                   | vector env                  | action space                |
+|------------------------------|-----------------------------|-----------------------------|
+| `BoxActionWrapper`           | `VectorBoxAction`           | `Box(-1, 1, (6,), float32)` |
+| `MultiDiscreteActionWrapper` | `VectorMultiDiscreteAction` | `MultiDiscrete([5, bins])`  |
+| `DiscreteActionWrapper`      | `VectorDiscreteAction`      | `Discrete(5 * bins)`        |
 
-Both validate what they are given, as the environment does: a malformed flat action (wrong
+What each loses is in its docstring: the treatment chosen by an argmax of scores (`Box`), the
+intensity quantised and chosen apart from the treatment (`MultiDiscrete`), the intensity
+quantised (`Discrete`).
+
+The single-env wrappers go inside `gymnasium.make_vec(..., vectorization_mode="sync" |
+"async", wrappers=[...])`; the vector ones wrap any vector env of `ManoPatient-v0`, the native
+one included (`make_vec` refuses `wrappers=` for it). For flat observations use Gymnasium's
+own `gymnasium.wrappers.FlattenObservation` (single env) or
+`gymnasium.wrappers.vector.FlattenObservation` (vector env, `NEXT_STEP` autoreset): one
+`float32` vector of 60 in `gymnasium.spaces.flatten`'s order (each key in the `Dict` space's
+order, C order inside). What it loses is the layout: which entry is which day of which signal
+is only in that order, so a network that should see the week as 7 days of 5 signals (the LSTM
+policies) must unflatten it again.
+
+All validate what they are given, as the environment does: a malformed flat action (wrong
 shape, NaN, out of its space) raises a `ValueError` naming the problem; nothing is clipped.
 
-`decode_box` and `decode_multidiscrete` are the same mappings over a batch of flat actions
-(what a trained Stable-Baselines3 model predicts for many patients at once); the wrappers'
-`action()` calls them, so the mapping is written once.
+`decode_box`, `decode_multidiscrete` and `decode_discrete` are the same mappings over a batch
+of flat actions (what a trained model predicts for many patients at once); every wrapper's
+`action()` (or `actions()`) calls them, so each mapping is written once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+from gymnasium.vector import VectorActionWrapper, VectorEnv
+from gymnasium.vector.utils import batch_space
 
 from mano_gym.dynamics.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS
 from mano_gym.envs.spaces import ACTION_FORMS, make_action_space, read_actions
@@ -34,15 +53,16 @@ from mano_gym.envs.spaces import ACTION_FORMS, make_action_space, read_actions
 _INTENSITY_SPAN = INTENSITY_HIGH - INTENSITY_LOW
 
 
-def hybrid_action_form(env: gym.Env) -> str:
-    """`"dict"` or `"tuple"`: which form of the hybrid action `env` takes; a `ValueError` if
-    its action space is not the hybrid one."""
+def hybrid_action_form(env: gym.Env | VectorEnv) -> str:
+    """`"dict"` or `"tuple"`: which form of the hybrid action `env` (a single env, or a vector
+    env by its `single_action_space`) takes; a `ValueError` if it is not the hybrid one."""
+    space = env.single_action_space if isinstance(env, VectorEnv) else env.action_space
     for form in ACTION_FORMS:
-        if env.action_space == make_action_space(form):
+        if space == make_action_space(form):
             return form
     raise ValueError(
         f"expected an environment with Mano's hybrid action space {make_action_space('dict')} "
-        f"(or its Tuple form), got {env.action_space}"
+        f"(or its Tuple form), got {space}"
     )
 
 
@@ -149,6 +169,30 @@ def decode_multidiscrete(actions: Any, intensity_bins: int = 10) -> tuple[np.nda
     return treatment, levels[level]
 
 
+def decode_discrete(actions: Any, intensity_bins: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """`(treatment (n,) int64, intensity (n,) float64)` of a batch of `DiscreteActionWrapper`
+    actions `(n,)`: index k is treatment `k // intensity_bins` at the intensity of bin
+    `k % intensity_bins`; an index out of range raises a `ValueError`."""
+    bins = check_intensity_bins(intensity_bins)
+    array = np.asarray(actions)
+    if array.ndim != 1:
+        raise ValueError(f"actions must have shape (n,), got shape {array.shape}")
+    index = _flat(array, array.shape, "i").astype(np.int64)
+    bad = (index < 0) | (index >= N_TREATMENTS * bins)
+    if bad.any():
+        raise ValueError(f"action out of range 0..{N_TREATMENTS * bins - 1}: {_show(index, bad)}")
+    return decode_multidiscrete(np.stack([index // bins, index % bins], axis=1), bins)
+
+
+def _batched_hybrid(
+    form: str, treatment: np.ndarray, intensity: np.ndarray
+) -> dict[str, np.ndarray] | tuple[np.ndarray, np.ndarray]:
+    """A batch of hybrid actions in `form` (as the batched hybrid space's `sample()` gives)."""
+    value = np.clip(intensity.astype(np.float32), INTENSITY_LOW, INTENSITY_HIGH)[:, None]
+    treatment = treatment.astype(np.int64)
+    return {"treatment": treatment, "intensity": value} if form == "dict" else (treatment, value)
+
+
 class BoxActionWrapper(_HybridActionWrapper, gym.utils.RecordConstructorArgs):
     """The hybrid action as `Box(-1, 1, (N_TREATMENTS + 1,), float32)`, symmetric as
     Stable-Baselines3 recommends: entries 0-4 score the treatments (the highest is given; a tie
@@ -222,3 +266,88 @@ class MultiDiscreteActionWrapper(_HybridActionWrapper, gym.utils.RecordConstruct
         treatment, intensity = self._parse(action)
         level = int(np.argmin(np.abs(self.intensities - intensity)))
         return np.array([treatment, level], np.int64)
+
+
+class DiscreteActionWrapper(_HybridActionWrapper, gym.utils.RecordConstructorArgs):
+    """The hybrid action as one `Discrete(N_TREATMENTS * intensity_bins)`, for DQN-family
+    agents: index k is treatment `k // intensity_bins` at intensity bin `k % intensity_bins`
+    (bin b standing for `np.linspace(0.1, 1.0, intensity_bins)[b]`).
+
+    What is lost: intensity is quantised to `intensity_bins` levels, as with
+    `MultiDiscreteActionWrapper`, but treatment and intensity are chosen together, so a
+    policy can prefer a high dose of one treatment and a low one of another. `control` takes
+    `intensity_bins` indices that all mean the same (control has no intensity to speak of), a
+    small redundancy kept so that the encoding stays one product. `reverse_action` rounds to
+    the nearest bin.
+    """
+
+    def __init__(self, env: gym.Env, intensity_bins: int = 10) -> None:
+        check_intensity_bins(intensity_bins)
+        gym.utils.RecordConstructorArgs.__init__(self, intensity_bins=intensity_bins)
+        _HybridActionWrapper.__init__(self, env)
+        self.intensity_bins = int(intensity_bins)
+        self.intensities = intensity_levels(self.intensity_bins)
+        self.action_space = spaces.Discrete(N_TREATMENTS * self.intensity_bins)
+
+    def action(self, act: Any) -> dict[str, Any] | tuple[Any, Any]:
+        """The environment's action for index `act`; a `ValueError` names what is wrong."""
+        index = _flat(act, (), "i")
+        treatment, intensity = decode_discrete(index[None], self.intensity_bins)
+        return self._hybrid(int(treatment[0]), float(intensity[0]))
+
+    def reverse_action(self, action: Any) -> np.int64:
+        """The index of the environment's `action`, with the bin nearest its intensity."""
+        treatment, intensity = self._parse(action)
+        level = int(np.argmin(np.abs(self.intensities - intensity)))
+        return np.int64(treatment * self.intensity_bins + level)
+
+
+class _VectorHybridAction(VectorActionWrapper):
+    """What the vector wrappers share: the batched form they translate to, through `decode`
+    (one of the batch decoders above)."""
+
+    def __init__(
+        self,
+        env: VectorEnv,
+        single_space: spaces.Space,
+        decode: Callable[[Any], tuple[np.ndarray, np.ndarray]],
+    ) -> None:
+        self._form = hybrid_action_form(env)
+        super().__init__(env)
+        self.single_action_space = single_space
+        self.action_space = batch_space(single_space, env.num_envs)
+        self._decode = decode
+
+    def actions(self, actions: Any) -> dict[str, np.ndarray] | tuple[np.ndarray, np.ndarray]:
+        """The vector env's batched hybrid actions for a batch of flat ones."""
+        treatment, intensity = self._decode(actions)
+        if len(treatment) != self.num_envs:
+            raise ValueError(f"expected {self.num_envs} actions, got {len(treatment)}")
+        return _batched_hybrid(self._form, treatment, intensity)
+
+
+class VectorBoxAction(_VectorHybridAction):
+    """`BoxActionWrapper` for a vector env: actions `(num_envs, 6)` in [-1, 1]."""
+
+    def __init__(self, env: VectorEnv) -> None:
+        space = spaces.Box(-1.0, 1.0, (N_TREATMENTS + 1,), np.float32)
+        super().__init__(env, space, decode_box)
+
+
+class VectorMultiDiscreteAction(_VectorHybridAction):
+    """`MultiDiscreteActionWrapper` for a vector env: actions `(num_envs, 2)`, `[treatment,
+    bin]` each."""
+
+    def __init__(self, env: VectorEnv, intensity_bins: int = 10) -> None:
+        self.intensity_bins = check_intensity_bins(intensity_bins)
+        space = spaces.MultiDiscrete([N_TREATMENTS, self.intensity_bins])
+        super().__init__(env, space, partial(decode_multidiscrete, intensity_bins=intensity_bins))
+
+
+class VectorDiscreteAction(_VectorHybridAction):
+    """`DiscreteActionWrapper` for a vector env: actions `(num_envs,)`, one index each."""
+
+    def __init__(self, env: VectorEnv, intensity_bins: int = 10) -> None:
+        self.intensity_bins = check_intensity_bins(intensity_bins)
+        space = spaces.Discrete(N_TREATMENTS * self.intensity_bins)
+        super().__init__(env, space, partial(decode_discrete, intensity_bins=intensity_bins))

@@ -132,6 +132,7 @@ def test_train_generators_writes_both_models_and_resumes_timegan(tmp_path, capsy
     assert "hidden_dim" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # the full generator evaluation (about a minute)
 def test_evaluate_generators_json_uses_the_documented_names(capsys):
     fast = ["--samples", "300", "--discriminator-repeats", "1"]
     assert main(["evaluate", "generators", "--data", str(DATA), *fast, "--json"]) == 0

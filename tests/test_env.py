@@ -38,6 +38,27 @@ INFO_KEYS = {
 }
 REFERENCE_INFO_KEYS = {"dass", "true_risk", "adverse_event", "deterioration"}
 CBT = TREATMENTS.index("cbt")
+# Every info value has one type and shape, at reset too: NumPy numbers, Python bools, arrays.
+FLOAT, INT, BOOL = (np.float64, ()), (np.int64, ()), (bool, ())
+STEP_INFO_TYPES = {
+    **dict.fromkeys(("risk_score", *REWARD_TERMS, "cost", "intensity"), FLOAT),
+    **dict.fromkeys(("sleep_loss", "heart_rate_rise"), BOOL),
+    **dict.fromkeys(("treatment", "patient", "week"), INT),
+    "signals": (np.dtype(np.float32), (WINDOW_DAYS, N_SIGNALS)),
+}
+REFERENCE_INFO_TYPES = {
+    "dass": (np.dtype(np.float32), (3,)),
+    "true_risk": INT,
+    "adverse_event": BOOL,
+    "deterioration": BOOL,
+}
+
+
+def info_types(info: dict) -> dict:
+    return {
+        key: (value.dtype.type if isinstance(value, np.ndarray) else type(value), np.shape(value))
+        for key, value in info.items()
+    }
 
 
 def action(treatment: int, intensity: float) -> dict:
@@ -131,7 +152,7 @@ def test_tuple_action_space_takes_tuple_actions():
     assert env.action_space[0] == spaces.Discrete(N_TREATMENTS)
     env.reset(seed=0)
     obs, reward, *_, info = env.step((CBT, np.array([0.5], np.float32)))
-    assert info["treatment"] == "cbt" and info["intensity"] == pytest.approx(0.5)
+    assert info["treatment"] == CBT and info["intensity"] == pytest.approx(0.5)
     assert np.isfinite(reward) and env.observation_space.contains(obs)
     env.action_space.seed(0)
     env.step(env.action_space.sample())
@@ -188,19 +209,23 @@ def test_a_numpy_integer_patient_starts_that_patient(env):
 def test_reset_and_step_return_the_documented_types_and_info(env, train):
     obs, info = env.reset(seed=2)
     assert isinstance(obs, dict) and set(obs) == OBS_KEYS
-    assert set(info) == {"patient", "risk_score"}
+    # reset reports the keys a step does: nothing given, nothing earned yet
+    assert set(info) == INFO_KEYS
     patient = info["patient"]
     assert patient in set(env.episodes.enrolled.tolist())
     assert info["risk_score"] >= env.episodes.reward.cure_threshold
+    assert info["treatment"] == -1 and info["week"] == 0 and info["intensity"] == 0.0
+    assert all(info[key] == 0.0 for key in (*REWARD_TERMS, "cost"))
+    assert info["sleep_loss"] is False and info["heart_rate_rise"] is False
+    np.testing.assert_array_equal(info["signals"], train.first_signals[patient])
+    assert info_types(info) == STEP_INFO_TYPES
     obs, reward, terminated, truncated, info = env.step(action(CBT, 0.7))
     assert isinstance(obs, dict) and set(obs) == OBS_KEYS
     assert type(reward) is float and type(terminated) is bool and type(truncated) is bool
     assert set(info) == INFO_KEYS
-    for key in ("risk_score", *REWARD_TERMS, "cost", "intensity"):
-        assert type(info[key]) is float, key
-    assert type(info["sleep_loss"]) is bool and type(info["heart_rate_rise"]) is bool
+    assert info_types(info) == STEP_INFO_TYPES
     assert info["cost"] == info["sleep_loss"] + info["heart_rate_rise"]
-    assert info["treatment"] == "cbt" and info["intensity"] == pytest.approx(0.7)
+    assert info["treatment"] == CBT and info["intensity"] == pytest.approx(0.7)
     assert info["patient"] == patient and info["week"] == 1
     assert info["signals"].shape == (WINDOW_DAYS, N_SIGNALS)
     # Real units: the observation is the same week scaled into 0-1.
@@ -444,15 +469,18 @@ def test_reference_dynamics_report_the_latent_state():
     env.action_space.seed(8)
     risks = set()
     for seed in range(5):
-        obs, _ = env.reset(seed=seed)
+        obs, info = env.reset(seed=seed)
+        assert set(info) == INFO_KEYS | REFERENCE_INFO_KEYS
+        first = env.episodes.cohort.patients.first_scores[info["patient"]]
+        np.testing.assert_array_equal(info["dass"], first.astype(np.float32))
+        assert info["adverse_event"] is False and info["deterioration"] is False
         for _ in range(12):
             obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
             assert set(info) == INFO_KEYS | REFERENCE_INFO_KEYS
             assert info["dass"].shape == (3,)
             assert np.all((info["dass"] >= 0.0) & (info["dass"] <= DASS_MAX))
             assert info["true_risk"] in {0, 1, 2}
-            assert type(info["adverse_event"]) is bool
-            assert type(info["deterioration"]) is bool
+            assert info_types(info) == STEP_INFO_TYPES | REFERENCE_INFO_TYPES
             assert env.observation_space.contains(obs) and np.isfinite(reward)
             risks.add(info["true_risk"])
             if terminated or truncated:

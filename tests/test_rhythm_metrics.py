@@ -61,6 +61,7 @@ def disjoint_fortnights(windows) -> tuple[np.ndarray, np.ndarray]:
     return windows.signals[inside & even], windows.signals[inside & ~even]
 
 
+@pytest.mark.slow  # ten classifier fits
 def test_discriminative_score_detects_shuffled_days(windows):
     # Shuffled copies of the *other* half: a shuffled copy of a window the classifier also sees
     # unshuffled would share its days with it and blur what is being tested. Only resting HR

@@ -159,6 +159,9 @@ def test_each_agent_trains_logs_checkpoints_and_reloads(
         assert np.isin(intensity, grid).all()
 
 
+CBT = TREATMENTS.index("cbt")
+
+
 class _Observer(BaseCallback):
     """Recomputes, per PPO rollout, what `ManoMetricsCallback` logs, from the infos alone:
     a cure is a risk score under the cure threshold."""
@@ -187,7 +190,7 @@ class _Observer(BaseCallback):
             "charts/cure_rate": float(np.mean(self.cured)),
             "charts/safety_cost": float(np.mean(self.costs)),
             "charts/mean_intensity": float(np.mean(self.doses)),
-            "charts/treatment_mix/cbt": self.treatments.count("cbt") / len(self.treatments),
+            "charts/treatment_mix/cbt": self.treatments.count(CBT) / len(self.treatments),
         }
         self._reset()
 

@@ -74,6 +74,7 @@ def test_shipped_predictors_take_the_cohort_encoding():
         assert tuple(model.static_names) == STATIC_FEATURES
 
 
+@pytest.mark.slow  # the full predictor evaluation (about a minute)
 def test_evaluate_predictor_json_uses_the_documented_names(capsys, metrics):
     assert main(["evaluate", "predictor", "--data", str(DATA), "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)

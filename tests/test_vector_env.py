@@ -1,5 +1,5 @@
 """`ManoPatientVectorEnv`, the natively batched `ManoPatient-v0`: registration, spaces, the
-NumPy and tensor paths, SAME_STEP autoreset, seeding, action checking, and the key property
+NumPy and tensor paths, both autoreset modes, seeding, action checking, and the key property
 that N patients stepped together are N single patients stepped apart."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from mano_gym.assets import load_cohort
 from mano_gym.dynamics.treatments import N_TREATMENTS
 from mano_gym.envs.episodes import RandomDraws, RewardWeights, make_episodes
 from mano_gym.envs.patient import ManoPatientEnv
-from mano_gym.envs.vector import ManoPatientVectorEnv
+from mano_gym.envs.vector import ManoPatientVectorEnv, step_info
 
 N = 6
 CBT = 2
@@ -44,15 +44,36 @@ def train():
 
 
 # ------------------------------------------------------------------ registration, spaces
-def test_make_vec_returns_the_native_batched_env_with_same_step_autoreset():
+def test_make_vec_returns_the_native_batched_env_with_next_step_autoreset():
     envs = gym.make_vec("ManoPatient-v0", num_envs=3)
     assert isinstance(envs.unwrapped, ManoPatientVectorEnv) and envs.num_envs == 3
-    assert envs.metadata["autoreset_mode"] == AutoresetMode.SAME_STEP
+    assert envs.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP
     assert envs.single_observation_space == ManoPatientEnv().observation_space
     obs, info = envs.reset(seed=0)
     assert envs.observation_space.contains(obs)
     assert info["patient"].shape == (3,)
     envs.close()
+    same = gym.make_vec("ManoPatient-v0", num_envs=2, autoreset_mode="SameStep")
+    assert same.metadata["autoreset_mode"] == AutoresetMode.SAME_STEP
+    assert ManoPatientEnv.metadata.get("autoreset_mode") is None  # the class stays as it was
+    assert ManoPatientVectorEnv.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP
+
+
+@pytest.mark.parametrize("mode", ["same_step", AutoresetMode.DISABLED, 1])
+def test_an_unknown_autoreset_mode_names_the_modes(mode):
+    with pytest.raises(ValueError, match="unknown autoreset_mode .*NEXT_STEP.*SAME_STEP"):
+        ManoPatientVectorEnv(2, autoreset_mode=mode)
+
+
+def test_seeding_sets_np_random_and_its_seed():
+    venv = ManoPatientVectorEnv(2)
+    assert venv.np_random_seed == -1  # drawn from the OS: unknown, as Gymnasium says it
+    venv.reset(seed=123)
+    assert venv.np_random_seed == 123
+    again = ManoPatientVectorEnv(2)
+    again.reset(seed=123)
+    assert venv.np_random.integers(10**9) == again.np_random.integers(10**9)
+    assert venv.np_random.bit_generator.state == again.np_random.bit_generator.state
 
 
 @pytest.mark.parametrize("num_envs", ["4", True, 2.7, 0])
@@ -79,7 +100,8 @@ def test_batched_observations_lie_in_the_observation_space(venv):
         obs, reward, terminated, truncated, info = venv.step(venv.action_space.sample())
         assert venv.observation_space.contains(obs)
         assert reward.shape == terminated.shape == truncated.shape == (N,)
-        assert reward.dtype == np.float32 and terminated.dtype == truncated.dtype == bool
+        # float64 rewards, as SyncVectorEnv stacks them
+        assert reward.dtype == np.float64 and terminated.dtype == truncated.dtype == bool
         np.testing.assert_allclose(
             reward,
             info["risk_drop"]
@@ -110,19 +132,32 @@ def test_step_tensor_takes_and_returns_tensors(venv):
     treatment = torch.tensor([0, 1, 2, 3, 4, 2])
     obs, reward, terminated, truncated, info = venv.step_tensor(treatment, torch.full((N,), 0.5))
     assert all(isinstance(value, torch.Tensor) for value in obs.values())
-    assert all(isinstance(value, torch.Tensor) for value in info["final_obs"].values())
     assert isinstance(reward, torch.Tensor) and reward.shape == (N,)
     assert terminated.dtype == truncated.dtype == torch.bool
-    for key in (*REWARD_TERMS, "risk_score", "cost", "signals", "_final_obs", "patient"):
+    for key in (*REWARD_TERMS, "risk_score", "cost", "signals", "patient", "treatment", "week"):
         assert isinstance(info[key], torch.Tensor), key
+    assert "final_obs" not in info  # NEXT_STEP: the ended week's observation is `obs` itself
     # (N, 1) intensities are accepted too, as the NumPy path's batched Box gives them.
     venv.step_tensor(treatment, torch.full((N, 1), 0.5))
 
 
+def test_same_step_tensor_path_reports_final_observations_and_infos_as_tensors():
+    venv = ManoPatientVectorEnv(4, max_weeks=1, autoreset_mode=AutoresetMode.SAME_STEP)
+    venv.reset_tensor(seed=1)
+    obs, _, _, truncated, info = venv.step_tensor(torch.full((4,), CBT), torch.full((4,), 0.5))
+    assert truncated.all() and info["_final_obs"].all() and info["_final_info"].all()
+    assert all(isinstance(value, torch.Tensor) for value in info["final_obs"].values())
+    assert (info["final_obs"]["week"] == 1).all() and (obs["week"] == 0).all()
+    assert (info["final_info"]["treatment"] == CBT).all() and (info["treatment"] == -1).all()
+    assert (step_info(info)["treatment"] == CBT).all()
+
+
 # --------------------------------------------------------------------------- autoreset
-def test_autoreset_returns_the_next_patient_and_reports_the_final_observation(train):
+def test_same_step_autoreset_returns_the_next_patient_and_the_final_observation(train):
     max_weeks = 3
-    venv = ManoPatientVectorEnv(8, max_weeks=max_weeks, cure_threshold=0.5)
+    venv = ManoPatientVectorEnv(
+        8, max_weeks=max_weeks, cure_threshold=0.5, autoreset_mode=AutoresetMode.SAME_STEP
+    )
     rng = np.random.default_rng(2)
     obs, info = venv.reset(seed=2)
     weeks, patients = np.zeros(8, int), info["patient"].copy()
@@ -132,35 +167,65 @@ def test_autoreset_returns_the_next_patient_and_reports_the_final_observation(tr
         obs, reward, terminated, truncated, info = venv.step(actions)
         weeks += 1
         done = terminated | truncated
+        if not done.any():
+            assert "final_obs" not in info and "final_info" not in info
+            continue
         np.testing.assert_array_equal(info["_final_obs"], done)
-        final = info["final_obs"]
+        np.testing.assert_array_equal(info["_final_info"], done)
+        assert all(info["final_obs"][row] is None for row in np.flatnonzero(~done))
+        final = {key: np.stack([o[key] for o in info["final_obs"][done]]) for key in obs}
+        step = step_info(info)
         # The final observation is the ended week's: its week, its risk and its exposure.
-        np.testing.assert_array_equal(final["week"][:, 0], weeks)
+        np.testing.assert_array_equal(final["week"][:, 0], weeks[done])
         np.testing.assert_allclose(
-            final["risk"][:, 1] * 0.5 + final["risk"][:, 2], info["risk_score"], atol=1e-6
+            final["risk"][:, 1] * 0.5 + final["risk"][:, 2], step["risk_score"][done], atol=1e-6
         )
         np.testing.assert_allclose(
             final["signals"],
-            (info["signals"] - SIGNAL_LOW) / (SIGNAL_HIGH - SIGNAL_LOW),
+            (step["signals"][done] - SIGNAL_LOW) / (SIGNAL_HIGH - SIGNAL_LOW),
             atol=1e-6,
         )
-        given = actions["treatment"] > 0
-        assert np.all(final["exposure"][np.arange(8), actions["treatment"]][given] > 0)
-        np.testing.assert_array_equal(info["patient"], patients)  # who was treated this week
-        np.testing.assert_array_equal(final["static"], train.static[patients])
+        np.testing.assert_array_equal(step["patient"], patients)  # who was treated this week
+        np.testing.assert_array_equal(final["static"], train.static[patients[done]])
         # Cured rows are below the threshold and no row outlives max_weeks.
-        assert np.all(info["risk_score"][terminated] < 0.5)
+        assert np.all(step["risk_score"][terminated] < 0.5)
         assert np.all(weeks[truncated] == max_weeks) and np.all(weeks <= max_weeks)
-        # The returned observation of an ended row is the next patient's first week.
+        # The returned observation and info of an ended row are the next patient's first.
         assert np.all(obs["week"][done, 0] == 0) and not obs["exposure"][done].any()
+        assert np.all(info["treatment"][done] == -1) and np.all(info["week"][done] == 0)
         np.testing.assert_array_equal(obs["week"][~done, 0], weeks[~done])
         patients = venv.episodes.patient.copy()
+        np.testing.assert_array_equal(info["patient"], patients)
         np.testing.assert_array_equal(obs["static"], train.static[patients])
         assert set(patients[done]) <= set(venv.episodes.enrolled)
         weeks[done] = 0
         ended["terminated"] += terminated.sum()
         ended["truncated"] += truncated.sum()
     assert ended["terminated"] > 0 and ended["truncated"] > 0, ended
+
+
+def test_next_step_autoreset_ends_with_the_last_week_and_restarts_on_the_next_step(train):
+    max_weeks = 3
+    venv = ManoPatientVectorEnv(8, max_weeks=max_weeks, cure_threshold=0.5)
+    rng = np.random.default_rng(2)
+    obs, info = venv.reset(seed=2)
+    weeks, pending = np.zeros(8, int), np.zeros(8, bool)
+    ended = 0
+    for _ in range(14):
+        obs, reward, terminated, truncated, info = venv.step(random_actions(rng, 8))
+        done = terminated | truncated
+        assert "final_obs" not in info
+        # rows that ended last step start again: week 0, no reward, not done, the reset info
+        assert not done[pending].any() and np.all(reward[pending] == 0.0)
+        assert np.all(obs["week"][pending, 0] == 0) and np.all(info["treatment"][pending] == -1)
+        weeks = np.where(pending, 0, weeks + 1)
+        np.testing.assert_array_equal(obs["week"][:, 0], weeks)  # an ended row shows its end
+        np.testing.assert_array_equal(info["week"], weeks)
+        assert np.all(weeks[truncated] == max_weeks)
+        np.testing.assert_array_equal(obs["static"], train.static[info["patient"]])
+        pending = done
+        ended += done.sum()
+    assert ended > 8
 
 
 def test_same_seed_gives_the_same_batch_trajectory():
@@ -428,7 +493,7 @@ def test_single_env_and_one_env_vector_agree_given_the_same_patient_and_noise(mo
             assert vinfo[key][0] == pytest.approx(info[key], abs=1e-6), key
         np.testing.assert_array_equal(vinfo["signals"][0], info["signals"])
         for key in obs:
-            np.testing.assert_array_equal(vinfo["final_obs"][key][0], obs[key])
+            np.testing.assert_array_equal(vobs[key][0], obs[key])
         if terminated or truncated:
             break
     assert len(noises) == len(replayed) > 0
@@ -447,7 +512,7 @@ def test_single_env_and_one_env_vector_agree_under_reference_dynamics_with_the_s
         obs, reward, terminated, truncated, info = env.step(
             {"treatment": t, "intensity": np.array([i], np.float32)}
         )
-        _, vreward, vterminated, vtruncated, vinfo = venv.step(batch_action([t], i))
+        vobs, vreward, vterminated, vtruncated, vinfo = venv.step(batch_action([t], i))
         assert vreward[0] == pytest.approx(reward, abs=1e-6)
         assert (vterminated[0], vtruncated[0]) == (terminated, truncated)
         np.testing.assert_array_equal(vinfo["dass"][0], info["dass"])
@@ -455,7 +520,7 @@ def test_single_env_and_one_env_vector_agree_under_reference_dynamics_with_the_s
         assert vinfo["adverse_event"][0] == info["adverse_event"]
         np.testing.assert_array_equal(vinfo["signals"][0], info["signals"])
         for key in obs:
-            np.testing.assert_array_equal(vinfo["final_obs"][key][0], obs[key])
+            np.testing.assert_array_equal(vobs[key][0], obs[key])
         if terminated or truncated:
             break
 

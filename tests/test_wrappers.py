@@ -14,8 +14,19 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import mano_gym  # noqa: F401  (registers ManoPatient-v0)
-from mano_gym.dynamics.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS, TREATMENTS
-from mano_gym.wrappers import BoxActionWrapper, MultiDiscreteActionWrapper
+from mano_gym.dynamics.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS
+from mano_gym.envs.vector import ManoPatientVectorEnv
+from mano_gym.wrappers import (
+    BoxActionWrapper,
+    DiscreteActionWrapper,
+    MultiDiscreteActionWrapper,
+    VectorBoxAction,
+    VectorDiscreteAction,
+    VectorMultiDiscreteAction,
+    decode_box,
+    decode_discrete,
+    decode_multidiscrete,
+)
 
 INTENSITIES = np.array([INTENSITY_LOW, 0.137, 0.25, 0.5, 0.55, 0.83, INTENSITY_HIGH])
 
@@ -122,14 +133,34 @@ def test_multidiscrete_wrapper_rejects_malformed_actions():
                 env.action(action)
 
 
+def test_discrete_wrapper_is_treatment_times_bins_and_round_trips():
+    env = DiscreteActionWrapper(_make(), intensity_bins=4)
+    assert env.action_space == gym.spaces.Discrete(N_TREATMENTS * 4)
+    levels = np.linspace(INTENSITY_LOW, INTENSITY_HIGH, 4)
+    for index in range(N_TREATMENTS * 4):
+        treatment, intensity = _unpack(env.action(np.int64(index)))
+        assert treatment == index // 4
+        np.testing.assert_allclose(intensity, [levels[index % 4]], atol=1e-6)
+        assert env.reverse_action(env.action(index)) == index
+    for bad, problem in [
+        (20, "out of range"),
+        (-1, "out of range"),
+        (2.5, "integers"),
+        (np.array([1, 2]), "shape"),
+    ]:
+        with pytest.raises(ValueError, match=problem):
+            env.action(bad)
+
+
 def test_wrapped_step_gives_the_decoded_treatment_and_intensity():
     for env, flat, treatment, intensity in [
         (BoxActionWrapper(_make()), [-1, -1, -1, 0.5, -1, 0.0], 3, 0.55),
         (MultiDiscreteActionWrapper(_make()), [4, 7], 4, 0.8),
+        (DiscreteActionWrapper(_make()), 2 * 10 + 3, 2, 0.4),
     ]:
         env.reset(seed=1)
         _, _, _, _, info = env.step(np.array(flat))
-        assert info["treatment"] == TREATMENTS[treatment]
+        assert info["treatment"] == treatment
         assert info["intensity"] == pytest.approx(intensity, abs=1e-6)
 
 
@@ -147,14 +178,14 @@ def test_wrappers_work_with_tuple_action_form():
         np.testing.assert_array_equal(env.reverse_action(back), flat)
         env.reset(seed=0)
         _, _, _, _, info = env.step(np.array(flat))
-        assert info["treatment"] == "control" and info["intensity"] == pytest.approx(1.0)
+        assert info["treatment"] == 0 and info["intensity"] == pytest.approx(1.0)
         with pytest.raises(ValueError, match="pair"):  # the env's form, not the other one
             env.reverse_action({"treatment": 0, "intensity": np.array([1.0], np.float32)})
 
 
 def test_wrappers_reject_an_env_without_the_hybrid_action_space():
     cartpole = gym.make("CartPole-v1")
-    for wrapper in (BoxActionWrapper, MultiDiscreteActionWrapper):
+    for wrapper in (BoxActionWrapper, MultiDiscreteActionWrapper, DiscreteActionWrapper):
         with pytest.raises(ValueError, match="hybrid action space"):
             wrapper(cartpole)
         with pytest.raises(ValueError, match="hybrid action space"):
@@ -175,7 +206,10 @@ def _substantive(caught: list[warnings.WarningMessage]) -> list[str]:
     return [m for m in messages if not any(known in m for known in UNSUBSTANTIVE)]
 
 
-@pytest.mark.parametrize("wrapper", [BoxActionWrapper, MultiDiscreteActionWrapper])
+WRAPPERS = [BoxActionWrapper, MultiDiscreteActionWrapper, DiscreteActionWrapper]
+
+
+@pytest.mark.parametrize("wrapper", WRAPPERS)
 def test_wrappers_pass_sb3_check_env(wrapper):
     env = wrapper(_make())
     with warnings.catch_warnings(record=True) as caught:
@@ -189,7 +223,7 @@ def test_wrappers_pass_sb3_check_env(wrapper):
     assert any("action space is not based off a numpy array" in m for m in _substantive(caught))
 
 
-@pytest.mark.parametrize("wrapper", [BoxActionWrapper, MultiDiscreteActionWrapper])
+@pytest.mark.parametrize("wrapper", WRAPPERS)
 def test_wrappers_pass_gymnasium_check_env(wrapper):
     env = wrapper(_make())
     with warnings.catch_warnings(record=True) as caught:
@@ -223,3 +257,51 @@ def test_sb3_ppo_learns_2000_steps_through_a_wrapper():
     assert any(
         not torch.equal(a, b) for a, b in zip(before, model.policy.parameters(), strict=True)
     )
+
+
+# ------------------------------------------------------------------------- vector wrappers
+VECTOR_WRAPPERS = [
+    (VectorBoxAction, decode_box),
+    (VectorMultiDiscreteAction, decode_multidiscrete),
+    (VectorDiscreteAction, decode_discrete),
+]
+
+
+@pytest.mark.parametrize(("wrapper", "decode"), VECTOR_WRAPPERS)
+@pytest.mark.parametrize("form", ["dict", "tuple"])
+def test_vector_wrappers_give_the_native_env_the_decoded_batch(wrapper, decode, form):
+    envs = wrapper(ManoPatientVectorEnv(4, action_space=form))
+    envs.action_space.seed(3)
+    envs.reset(seed=3)
+    for _ in range(3):
+        flat = envs.action_space.sample()
+        hybrid = envs.actions(flat)
+        assert hybrid in envs.env.action_space
+        treatment, intensity = decode(flat)
+        given = (hybrid["treatment"], hybrid["intensity"]) if form == "dict" else hybrid
+        np.testing.assert_array_equal(given[0], treatment)
+        np.testing.assert_allclose(given[1][:, 0], intensity, atol=1e-6)
+        _, _, _, _, info = envs.step(flat)
+        np.testing.assert_array_equal(info["treatment"], treatment)
+    with pytest.raises(ValueError, match="expected 4 actions|shape"):
+        envs.step(envs.action_space.sample()[:2])
+
+
+def test_vector_wrappers_work_through_make_vec_and_with_flat_observations():
+    native = gym.make_vec("ManoPatient-v0", num_envs=3)
+    envs = gym.wrappers.vector.FlattenObservation(VectorDiscreteAction(native))
+    obs, _ = envs.reset(seed=0)
+    assert obs.shape == (3, 60) and obs.dtype == np.float32
+    obs, *_ = envs.step(np.array([0, 25, 49]))
+    assert envs.observation_space.contains(obs)
+    # the single-env wrappers go through make_vec's own vectorisation
+    synced = gym.make_vec(
+        "ManoPatient-v0",
+        num_envs=2,
+        vectorization_mode="sync",
+        wrappers=[DiscreteActionWrapper, gym.wrappers.FlattenObservation],
+    )
+    obs, _ = synced.reset(seed=0)
+    assert obs.shape == (2, 60)
+    assert synced.action_space == gym.spaces.MultiDiscrete([50, 50])
+    synced.step(np.array([3, 48]))

@@ -1,6 +1,6 @@
 """What `gymnasium.make("ManoPatient-v0")` runs: the single (`patient`) and natively batched
-(`vector`) environments over one `episodes` core, their `spaces` and action reader, rendering
-and policy `rollouts`.
+(`vector`) environments over one `episodes` core, their `spaces` and action reader, their
+`infos`, rendering and policy `rollouts`.
 
 The rule of the rooms: nothing under `mano_gym.envs` or `mano_gym.dynamics` imports
 `mano_gym.build`, sklearn, sdmetrics, ctgan, scipy.stats or the data loaders

@@ -10,8 +10,8 @@ last one. What changes week by week is one `EpisodeState`.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Protocol
@@ -23,7 +23,7 @@ from generators.signals import N_SIGNALS, SIGNAL_HIGH, SIGNAL_LOW, SIGNAL_NAMES,
 from mano_gym.assets import load_cohort, load_risk_predictor, load_world_model
 from mano_gym.cohorts.cohort import Cohort, enrolled_patients
 from mano_gym.dynamics.reference import SAFETY_FLAGS as REFERENCE_FLAGS
-from mano_gym.dynamics.reference import Patients, PatientState, ReferenceSimulator
+from mano_gym.dynamics.reference import Patients, PatientState, ReferenceSimulator, Week
 from mano_gym.dynamics.treatments import N_TREATMENTS, next_exposure
 from mano_gym.dynamics.world_model import WeekInputs, WorldModel
 from predictor.model import RiskPredictor, risk_score_from_proba
@@ -128,10 +128,9 @@ class EpisodeState:
 class Dynamics(Protocol):
     """What turns a week of treatment into the next week of signals."""
 
-    info_keys: tuple[str, ...]  # what `step` reports besides the signals
-
-    def start(self, rows: np.ndarray, patients: np.ndarray) -> None:
-        """Start cohort `patients` in `rows`: reset whatever the dynamics carries per row."""
+    def start(self, rows: np.ndarray, patients: np.ndarray) -> dict[str, torch.Tensor]:
+        """Start cohort `patients` in `rows`: reset whatever the dynamics carries per row, and
+        return what `step` reports besides the signals for their first (untreated) week."""
 
     def get_state(self) -> dict[str, torch.Tensor]:
         """What the dynamics carries per row, as tensors (`set_state` restores it)."""
@@ -148,7 +147,7 @@ class Dynamics(Protocol):
         draws: RandomDraws,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The next week `(n, 7, 5)` of every row (`static`: their encoded profiles), and the
-        `info_keys` values."""
+        dynamics' own info (`mano_gym.envs.infos`), by key."""
 
 
 @dataclass
@@ -169,15 +168,14 @@ class RandomDraws:
 class WorldModelDynamics:
     """The distilled world model; carries each row's belief."""
 
-    info_keys: tuple[str, ...] = ()
-
     def __init__(self, model: WorldModel, n: int) -> None:
         self.model = model
         self.belief = model.initial_belief(n)
 
-    def start(self, rows: np.ndarray, patients: np.ndarray) -> None:
+    def start(self, rows: np.ndarray, patients: np.ndarray) -> dict[str, torch.Tensor]:
         self.belief = self.belief.clone()
         self.belief[torch.as_tensor(rows, device=self.belief.device)] = 0.0
+        return {}
 
     def get_state(self) -> dict[str, torch.Tensor]:
         return {"belief": self.belief.clone()}
@@ -202,14 +200,12 @@ class WorldModelDynamics:
 class ReferenceDynamics:
     """The reference simulator itself; carries each row's latent state and reports it."""
 
-    info_keys: tuple[str, ...] = ("dass", "true_risk", *REFERENCE_FLAGS)
-
     def __init__(self, patients: Patients, n: int, device: torch.device) -> None:
         self.simulator, self.patients, self.device = ReferenceSimulator(), patients, device
         self.rows = np.zeros(n, np.int64)
         self.latent = self.simulator.first_state(patients.subset(self.rows))
 
-    def start(self, rows: np.ndarray, patients: np.ndarray) -> None:
+    def start(self, rows: np.ndarray, patients: np.ndarray) -> dict[str, torch.Tensor]:
         self.rows = self.rows.copy()
         self.rows[rows] = patients
         fresh = self.simulator.first_state(self.patients.subset(patients))
@@ -217,6 +213,16 @@ class ReferenceDynamics:
         self.latent.exposure[rows] = fresh.exposure
         self.latent.adherence[rows] = fresh.adherence
         self.latent.medication_weeks[rows] = fresh.medication_weeks
+        return self._info(Week.untreated(np.zeros(0), fresh.scores))
+
+    def _info(self, week: Week) -> dict[str, torch.Tensor]:
+        """What the simulator reports of `week` (`mano_gym.envs.infos`)."""
+
+        def tensor(values: np.ndarray, dtype: torch.dtype | None = None) -> torch.Tensor:
+            return torch.as_tensor(values, dtype=dtype, device=self.device)
+
+        info = {"dass": tensor(week.scores, torch.float32), "true_risk": tensor(week.risk)}
+        return info | {flag: tensor(week.safety[:, k]) for k, flag in enumerate(REFERENCE_FLAGS)}
 
     def _arrays(self) -> dict[str, np.ndarray]:
         """Each row's patient and latent state, by name (the week aside)."""
@@ -247,13 +253,7 @@ class ReferenceDynamics:
             intensity.cpu().numpy().astype(np.float64),
             draws.rng,
         )
-
-        def tensor(values: np.ndarray, dtype: torch.dtype | None = None) -> torch.Tensor:
-            return torch.as_tensor(values, dtype=dtype, device=self.device)
-
-        info = {"dass": tensor(week.scores, torch.float32), "true_risk": tensor(week.risk)}
-        info |= {flag: tensor(week.safety[:, k]) for k, flag in enumerate(REFERENCE_FLAGS)}
-        return tensor(week.signals), info
+        return torch.as_tensor(week.signals, device=self.device), self._info(week)
 
 
 class Episodes:
@@ -334,8 +334,10 @@ class Episodes:
         """(n,) cohort index of each row's patient."""
         return self.state.patient.cpu().numpy()
 
-    def start(self, rows: np.ndarray, patients: np.ndarray) -> None:
-        """Start the episodes of cohort `patients` in `rows` (index arrays of equal length)."""
+    def start(self, rows: np.ndarray, patients: np.ndarray) -> dict[str, torch.Tensor]:
+        """Start the episodes of cohort `patients` in `rows` (index arrays of equal length).
+        Returns what `step` returns, for these rows as of their first week: no reward, no
+        episode end, `treatment` -1 (none yet)."""
         rows, patients = np.asarray(rows), np.asarray(patients)
         if patients.min(initial=0) < 0 or patients.max(initial=0) >= len(self.cohort):
             raise ValueError(f"patient index outside the cohort's 0..{len(self.cohort) - 1}")
@@ -353,8 +355,18 @@ class Episodes:
         state.week[r] = 0
         state.proba[r] = self.all_proba[p]
         state.score[r] = risk_score_from_proba(self.all_proba[p])
-        self.dynamics.start(rows, patients)
+        first = self.dynamics.start(rows, patients)
         self.state = state
+
+        def zeros(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+            return torch.zeros(len(rows), *shape, dtype=dtype, device=self.device)
+
+        out = {key: zeros() for key in ("reward", *REWARD_TERMS, "cost", "intensity")}
+        out |= {"terminated": zeros(dtype=torch.bool), "truncated": zeros(dtype=torch.bool)}
+        out["safety_flags"] = zeros(len(SAFETY_FLAGS), dtype=torch.bool)
+        out["treatment"] = torch.full((len(rows),), -1, dtype=torch.long, device=self.device)
+        out |= {"risk_score": state.score[r], "signals": state.last[r], "patient": p.long()}
+        return out | {"week": state.week[r]} | first
 
     def observation(self) -> dict[str, torch.Tensor]:
         """The observation of every row (see `ManoPatientEnv` for the spaces)."""
@@ -371,8 +383,9 @@ class Episodes:
         self, treatment: torch.Tensor, intensity: torch.Tensor, draws: RandomDraws
     ) -> dict[str, torch.Tensor]:
         """One week for every row: `treatment` (n,) long and `intensity` (n,) float tensors,
-        already checked; random numbers from `draws`. Returns the reward, its terms, the
-        episode ends and what `info` reports, as tensors."""
+        already checked; random numbers from `draws`. Returns the reward, the episode ends
+        and what `info` reports (`mano_gym.envs.infos`; the safety flags as one
+        `safety_flags` array), as tensors."""
         with self._threads():
             s = self.state
             static = self.all_static[s.patient]
@@ -401,22 +414,30 @@ class Episodes:
             out["safety_flags"] = flags
             out["risk_score"] = score
             out["signals"] = signals
-            return out
+            out |= {"treatment": treatment, "intensity": intensity}
+            return out | {"patient": s.patient, "week": self.state.week}
 
-    @contextmanager
-    def _threads(self) -> Iterator[None]:
+    def _threads(self) -> contextlib.AbstractContextManager:
         """One torch thread for small CPU batches: intra-op threads only add hand-offs to a few
         small matrix products (a single patient steps several times faster on one thread, far
         more so on a busy CPU); larger batches keep the caller's setting."""
         if self.n > SMALL_BATCH or self.device.type != "cpu":
-            yield
-            return
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(threads)
+            return contextlib.nullcontext()
+        return one_torch_thread()
+
+
+@contextlib.contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Torch on one thread inside the block. Besides speed, it keeps a process fork-safe:
+    OpenMP's thread pool does not survive `fork`, and a forked child whose parent had started
+    it deadlocks in its first multi-threaded op (`AsyncVectorEnv` forks after building one
+    environment in the parent), while one thread never starts the pool."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def restored_rng(saved: dict, name: str) -> np.random.Generator:
@@ -459,13 +480,15 @@ def make_episodes(
     the shipped one)."""
     if dynamics not in DYNAMICS:
         raise ValueError(f"unknown dynamics {dynamics!r}; choose one of {', '.join(DYNAMICS)}")
-    model = load_world_model(world_model, device, assets) if dynamics == "world_model" else None
-    return Episodes(
-        n,
-        load_cohort(cohort, assets),
-        load_risk_predictor(device=device, assets=assets),
-        model,
-        reward,
-        max_weeks,
-        device,
-    )
+    # Built on one thread, so that a process may fork after building an environment.
+    with one_torch_thread():
+        model = load_world_model(world_model, device, assets) if dynamics == "world_model" else None
+        return Episodes(
+            n,
+            load_cohort(cohort, assets),
+            load_risk_predictor(device=device, assets=assets),
+            model,
+            reward,
+            max_weeks,
+            device,
+        )

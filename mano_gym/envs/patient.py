@@ -12,17 +12,17 @@ import torch
 from mano_gym.cohorts.cohort import Cohort
 from mano_gym.dynamics.treatments import TREATMENTS
 from mano_gym.envs.episodes import (
-    REWARD_TERMS,
-    SAFETY_FLAGS,
     RandomDraws,
     RewardWeights,
     make_episodes,
     restored_rng,
 )
+from mano_gym.envs.infos import info_arrays, row_info
 from mano_gym.envs.render import render_ansi, render_rgb
 from mano_gym.envs.spaces import make_action_space, make_observation_space, read_actions
 
 _DEFAULT = RewardWeights()
+_RETURNED = ("reward", "terminated", "truncated")
 
 
 class ManoPatientEnv(gym.Env):
@@ -99,11 +99,12 @@ class ManoPatientEnv(gym.Env):
 
     ## Info
 
-    `risk_score`, the four reward terms, `cost`, the safety flags, `signals` (7 x 5, real
-    units), `treatment` (name), `intensity`, `patient` (cohort index), `week`. With
-    `dynamics="reference"` also `dass` (latent depression, anxiety, stress, 0-42), `true_risk`
-    (0 low, 1 medium, 2 high, from the DASS bands) and the simulator's own flags
-    `adverse_event` and `deterioration`.
+    The same keys at reset and at every step, numbers only (`mano_gym.envs.infos` has the
+    table): `risk_score`, the four reward terms, `cost`, the safety flags, `signals` (7 x 5,
+    real units), `treatment` (index into `TREATMENTS`; -1 at reset), `intensity`, `patient`
+    (cohort index), `week`. With `dynamics="reference"` also `dass` (latent depression,
+    anxiety, stress, 0-42), `true_risk` (0 low, 1 medium, 2 high, from the DASS bands) and the
+    simulator's own flags `adverse_event` and `deterioration`.
 
     ## Arguments
 
@@ -197,12 +198,11 @@ class ManoPatientEnv(gym.Env):
         if patient is None:
             patient = episodes.enrolled[self.np_random.integers(len(episodes.enrolled))]
         with torch.inference_mode():  # nothing of it leaves as a tensor: skip autograd's books
-            episodes.start(np.zeros(1, np.int64), np.array([patient], np.int64))
+            first = episodes.start(np.zeros(1, np.int64), np.array([patient], np.int64))
             self._draws = RandomDraws(self.np_random)
             self._records = [self._record(None, 0.0, 0.0)]
             self._ended = False
-            info = {"patient": int(patient), "risk_score": float(episodes.state.score[0])}
-            return self._observation(), info
+            return self._observation(), row_info(info_arrays(first, self.dynamics))
 
     def step(self, action: Any) -> tuple[dict[str, np.ndarray], float, bool, bool, dict]:
         if self._ended:
@@ -220,21 +220,8 @@ class ManoPatientEnv(gym.Env):
         self, treatment: int, intensity: float, out: dict[str, torch.Tensor]
     ) -> tuple[dict[str, np.ndarray], float, bool, bool, dict]:
         """The step's observation, reward, ends and info from what `Episodes.step` returned."""
-        values = {key: value.cpu().numpy()[0] for key, value in out.items()}
-        info = {
-            "risk_score": float(values["risk_score"]),
-            **{term: float(values[term]) for term in REWARD_TERMS},
-            "cost": float(values["cost"]),
-            **{flag: bool(values["safety_flags"][k]) for k, flag in enumerate(SAFETY_FLAGS)},
-            "signals": values["signals"],
-            "treatment": TREATMENTS[treatment],
-            "intensity": intensity,
-            "patient": int(self.episodes.state.patient[0]),
-            "week": int(self.episodes.state.week[0]),
-        }
-        for key in self.episodes.dynamics.info_keys:
-            value = values[key]
-            info[key] = value if value.ndim else value.item()
+        values = {key: out[key].cpu().numpy()[0] for key in _RETURNED}
+        info = row_info(info_arrays(out, self.dynamics))
         reward = float(values["reward"])
         self._records.append(self._record(treatment, intensity, reward))
         terminated, truncated = bool(values["terminated"]), bool(values["truncated"])

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from gymnasium.vector import AutoresetMode
 
 from mano_gym.cohorts.behaviour import BehaviourPolicy
 from mano_gym.dynamics.treatments import N_TREATMENTS
 from mano_gym.envs.episodes import RewardWeights
-from mano_gym.envs.vector import ManoPatientVectorEnv
+from mano_gym.envs.vector import ManoPatientVectorEnv, step_info
 from predictor.labels import dass_risk_labels
 from predictor.model import risk_score_from_proba
 
@@ -90,7 +91,15 @@ def run_policy(
     patients = enrolled(cohort, assets=assets) if patients is None else np.asarray(patients)
     n = len(patients)
     env = ManoPatientVectorEnv(
-        n, cohort=cohort, dynamics=dynamics, world_model=world_model, device=device, assets=assets
+        n,
+        cohort=cohort,
+        dynamics=dynamics,
+        world_model=world_model,
+        device=device,
+        assets=assets,
+        # SAME_STEP: ended rows draw their next patients in the order every published result
+        # was measured with, so the reference dynamics' shared random stream is unchanged
+        autoreset_mode=AutoresetMode.SAME_STEP,
     )
     obs, _ = env.reset(seed=seed, options={"patients": patients})
     rng = np.random.default_rng(seed)
@@ -106,6 +115,7 @@ def run_policy(
         obs, reward, terminated, truncated, info = env.step(
             {"treatment": np.asarray(treatment), "intensity": np.asarray(dose)[:, None]}
         )
+        info = step_info(info)
         returns += np.where(running, reward, 0.0)
         weeks += running
         np.add.at(treatment_weeks, (np.flatnonzero(running), np.asarray(treatment)[running]), 1)

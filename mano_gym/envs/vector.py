@@ -15,11 +15,29 @@ NumPy generator and one torch generator (on the device) for the whole batch, bot
 | `step_tensor(treatment, intensity)`  | tensors in (`(N,)` long, `(N,)` float), tensors out, |
 |                                      | no NumPy round trip (world-model dynamics)         |
 
-Autoreset is `SAME_STEP`: when a patient's episode ends, the observation returned for that row
-already belongs to the next patient; the last observation of the ended episode is in
-`info["final_obs"]` (batched like the observation, valid where `info["_final_obs"]`). Every
-`info` entry is an array over the N rows. `reset(options={"patients": array})` starts given
-cohort patients (one per row), as `{"patient": i}` does for the single environment.
+Autoreset follows Gymnasium 1.x (`autoreset_mode=`, as `SyncVectorEnv` takes it):
+
+| mode                  | when a row's episode ends                                         |
+|-----------------------|-------------------------------------------------------------------|
+| `NEXT_STEP` (default) | the step returns its last observation and info; the row's next    |
+|                       | step starts the next patient (reward 0, not done, the reset info) |
+|                       | and ignores that row's action                                     |
+| `SAME_STEP`           | the step already returns the next patient's first observation and |
+|                       | reset info; the ended episode's last ones are in `final_obs` and  |
+|                       | `final_info` (valid where `_final_obs`, `_final_info`)            |
+
+The NumPy path builds `info` exactly as `SyncVectorEnv` of single envs would: every key of the
+single env's info (`mano_gym.envs.infos`) as an array over the rows with its `_key` mask, and
+under `SAME_STEP` `final_obs` as an object array of single observations. The tensor path
+returns the same keys as tensors without masks (every row has every key; the safety flags as
+one `safety_flags` array), and `final_obs` batched. `step_info` picks each row's own step
+values under `SAME_STEP`. `reset(options={"patients": array})` starts given cohort patients
+(one per row), as `{"patient": i}` does for the single environment.
+
+Building and stepping run torch on one thread for up to 256 patients, which also keeps the
+process fork-safe: `AsyncVectorEnv` (default `fork` start method) can be built after an
+environment exists in the parent. A parent that has itself run multi-threaded torch work
+(a larger batch, a training step) should use `context="spawn"` or `"forkserver"`.
 """
 
 from __future__ import annotations
@@ -34,23 +52,19 @@ from gymnasium.vector.utils import batch_space
 
 from mano_gym.cohorts.cohort import Cohort
 from mano_gym.dynamics.treatments import is_tensor
-from mano_gym.envs.episodes import (
-    SAFETY_FLAGS,
-    RandomDraws,
-    RewardWeights,
-    make_episodes,
-    restored_rng,
-)
+from mano_gym.envs.episodes import RandomDraws, RewardWeights, make_episodes, restored_rng
+from mano_gym.envs.infos import info_arrays
 from mano_gym.envs.spaces import make_action_space, make_observation_space, read_actions
 
 _DEFAULT = RewardWeights()
+AUTORESET_MODES = (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP)
 Observation = dict[str, torch.Tensor]
 
 
 class ManoPatientVectorEnv(VectorEnv):
     """N patients stepped together; see the module docstring and `ManoPatientEnv`."""
 
-    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
+    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
 
     def __init__(
         self,
@@ -68,7 +82,10 @@ class ManoPatientVectorEnv(VectorEnv):
         world_model: str | Path | None = None,
         assets: str | Path | None = None,
         render_mode: str | None = None,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
     ) -> None:
+        self.autoreset_mode = _autoreset_mode(autoreset_mode)
+        self.metadata = self.metadata | {"autoreset_mode": self.autoreset_mode}
         if render_mode is not None:
             raise ValueError("the batched environment does not render; use ManoPatientEnv")
         if isinstance(num_envs, (bool, np.bool_)) or not isinstance(num_envs, (int, np.integer)):
@@ -91,11 +108,17 @@ class ManoPatientVectorEnv(VectorEnv):
         self.single_observation_space = make_observation_space(max_weeks)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
-        self._rng = np.random.default_rng()
         self._generator = torch.Generator(self.device)
         self._generator.seed()
-        self._draws = RandomDraws(self._rng, self._generator)
+        self._use_rng(np.random.default_rng(), -1)
+        self._pending = np.zeros(self.num_envs, bool)  # NEXT_STEP: rows to restart next step
         self._started = False
+
+    def _use_rng(self, rng: np.random.Generator, seed: int) -> None:
+        """Draw from `rng` (patients, reference dynamics) from now on; `np_random_seed` is
+        `seed` (-1: unknown, as Gymnasium reports it)."""
+        self._rng, self._np_random, self._np_random_seed = rng, rng, seed
+        self._draws = RandomDraws(self._rng, self._generator)
 
     # --------------------------------------------------------------------- tensor path
     def reset_tensor(
@@ -103,6 +126,11 @@ class ManoPatientVectorEnv(VectorEnv):
     ) -> Observation:
         """Start N new episodes (random enrolled patients, or the cohort `patients`, one per
         row); returns the observations as tensors on the device."""
+        self._start_all(seed, patients)
+        return self.episodes.observation()
+
+    def _start_all(self, seed: int | None, patients: np.ndarray | None) -> dict[str, torch.Tensor]:
+        """`reset_tensor`'s work; returns what `Episodes.start` reports of the first weeks."""
         if patients is not None:
             patients = np.asarray(patients)
             if patients.shape != (self.num_envs,) or not np.issubdtype(patients.dtype, np.integer):
@@ -110,21 +138,22 @@ class ManoPatientVectorEnv(VectorEnv):
                     f"patients must be {self.num_envs} cohort indices, got {patients!r}"
                 )
         if seed is not None:
-            self._rng = np.random.default_rng(seed)
             self._generator.manual_seed(int(np.random.SeedSequence(seed).generate_state(1)[0]))
-            self._draws = RandomDraws(self._rng, self._generator)
+            self._use_rng(np.random.default_rng(seed), seed)
         if patients is None:
             patients = self._draw(self.num_envs)
-        self.episodes.start(np.arange(self.num_envs), patients.astype(np.int64))
+        first = self.episodes.start(np.arange(self.num_envs), patients.astype(np.int64))
+        self._pending[:] = False
         self._started = True
-        return self.episodes.observation()
+        return first
 
     def step_tensor(
         self, treatment: torch.Tensor, intensity: torch.Tensor
     ) -> tuple[Observation, torch.Tensor, torch.Tensor, torch.Tensor, dict[str, Any]]:
         """One week for all N patients from tensors on the device: `treatment` (N,) integer,
         `intensity` (N,) or (N, 1) float. Returns observation, reward, terminated, truncated
-        and info, all tensors (info's `final_obs` a dict of them)."""
+        and info, all tensors (under `SAME_STEP`, once an episode ends, info's `final_obs` and
+        `final_info` are dicts of them)."""
         if not (is_tensor(treatment) and is_tensor(intensity)):
             raise TypeError("step_tensor takes torch tensors; step() takes NumPy actions")
         treatment, intensity = read_actions(
@@ -138,22 +167,28 @@ class ManoPatientVectorEnv(VectorEnv):
         """`step_tensor` on actions already checked."""
         if not self._started:
             raise RuntimeError("call reset() (or reset_tensor()) before the first step")
-        out = self.episodes.step(treatment, intensity, self._draws)
+        restart = np.flatnonzero(self._pending)
+        if len(restart) == self.num_envs:  # every row starts again: nothing to step
+            out = self._restart(restart)
+        else:
+            out = self.episodes.step(treatment, intensity, self._draws)
+            if len(restart):
+                out = _replaced(out, restart, self._restart(restart))
         done = out["terminated"] | out["truncated"]
         info: dict[str, Any] = {key: value for key, value in out.items() if key not in _RETURNED}
-        info["final_obs"] = self.episodes.observation()
-        info["_final_obs"] = done
         ended = np.flatnonzero(done.cpu().numpy())
-        info["patient"] = torch.as_tensor(self.episodes.patient, device=self.device)
-        if len(ended):
-            self.episodes.start(ended, self._draw(len(ended)))
-        return (
-            self.episodes.observation(),
-            out["reward"],
-            out["terminated"],
-            out["truncated"],
-            info,
-        )
+        if self.autoreset_mode == AutoresetMode.NEXT_STEP:
+            self._pending[:] = False
+            self._pending[ended] = True
+        elif len(ended):
+            final = {"final_obs": self.episodes.observation(), "final_info": info}
+            info = _replaced(info, ended, self._restart(ended))
+            info |= final | {"_final_obs": done, "_final_info": done}
+        return self.episodes.observation(), out["reward"], out["terminated"], out["truncated"], info
+
+    def _restart(self, rows: np.ndarray) -> dict[str, torch.Tensor]:
+        """Start new patients in `rows`; what `Episodes.start` returns for them."""
+        return self.episodes.start(rows, self._draw(len(rows)))
 
     def get_state(self) -> dict[str, Any]:
         """Everything the N episodes and the random streams hold, as tensors and plain values
@@ -165,13 +200,22 @@ class ManoPatientVectorEnv(VectorEnv):
             "episodes": self.episodes.get_state(),
             "numpy_rng": self._rng.bit_generator.state,
             "torch_generator": self._generator.get_state(),
+            "pending_restart": torch.from_numpy(self._pending.copy()),
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Continue from what `get_state` returned (of a vector env of the same size, cohort
         and dynamics); a `ValueError` names what does not fit, and changes nothing."""
-        if not isinstance(state, dict) or {"episodes", "numpy_rng", "torch_generator"} - set(state):
+        keys = {"episodes", "numpy_rng", "torch_generator", "pending_restart"}
+        if not isinstance(state, dict) or keys - set(state):
             raise ValueError("not a saved vector-env state (get_state gives one)")
+        pending = state["pending_restart"]
+        if not (
+            isinstance(pending, torch.Tensor)
+            and pending.dtype == torch.bool
+            and pending.shape == (self.num_envs,)
+        ):
+            raise ValueError(f"saved pending_restart must be a bool tensor of {self.num_envs} rows")
         rng = restored_rng(state["numpy_rng"], "numpy_rng")
         generator = torch.Generator(self.device)
         try:
@@ -181,8 +225,9 @@ class ManoPatientVectorEnv(VectorEnv):
                 f"saved torch_generator is not a generator state on {self.device} ({error})"
             ) from None
         self.episodes.set_state(state["episodes"])
-        self._rng, self._generator = rng, generator
-        self._draws = RandomDraws(self._rng, self._generator)
+        self._generator = generator
+        self._use_rng(rng, -1)
+        self._pending = pending.numpy().copy()
         self._started = True
 
     def _draw(self, k: int) -> np.ndarray:
@@ -199,8 +244,8 @@ class ManoPatientVectorEnv(VectorEnv):
                 f"unknown reset options {sorted(map(str, unknown))}; known: patients "
                 "(one cohort index per row)"
             )
-        obs = self.reset_tensor(seed, options.get("patients"))
-        return _numpy(obs), {"patient": self.episodes.patient.copy()}
+        first = self._start_all(seed, options.get("patients"))
+        return _numpy(self.episodes.observation()), _masked(info_arrays(first, self.dynamics))
 
     def step(
         self, actions: Any
@@ -210,19 +255,82 @@ class ManoPatientVectorEnv(VectorEnv):
             torch.as_tensor(treatment, device=self.device),
             torch.as_tensor(intensity, dtype=torch.float32, device=self.device),
         )
-        flags = info.pop("safety_flags").cpu().numpy()
-        out = {key: _numpy(value) for key, value in info.items()}
-        out.update({flag: flags[:, k] for k, flag in enumerate(SAFETY_FLAGS)})
+        out = _masked(info_arrays(info, self.dynamics))
+        if "final_info" in info:  # SAME_STEP, some episode ended: as SyncVectorEnv has them
+            ended = info["_final_obs"].cpu().numpy()
+            final_info = info_arrays(info["final_info"], self.dynamics)
+            out["final_info"] = _masked({k: _only(v, ended) for k, v in final_info.items()}, ended)
+            final_obs = np.full(self.num_envs, None, dtype=object)
+            rows = _numpy(info["final_obs"])
+            for row in np.flatnonzero(ended):
+                final_obs[row] = {key: value[row] for key, value in rows.items()}
+            out |= {"final_obs": final_obs, "_final_obs": ended, "_final_info": ended.copy()}
         return (
             _numpy(obs),
-            reward.cpu().numpy(),
+            reward.cpu().numpy().astype(np.float64),
             terminated.cpu().numpy(),
             truncated.cpu().numpy(),
             out,
         )
 
 
+def step_info(info: dict[str, Any]) -> dict[str, Any]:
+    """Under `SAME_STEP` autoreset, each row's own step values (NumPy or tensor `info`): the
+    ended episodes' `final_info` where an episode ended, since the top level there already
+    describes the next patient; `info` itself under `NEXT_STEP`."""
+    final = info.get("final_info")
+    if final is None:
+        return info
+    mask = info["_final_info"]
+    where = torch.where if isinstance(mask, torch.Tensor) else np.where
+    return {
+        key: where(mask.reshape(-1, *[1] * (value.ndim - 1)), final[key], value)
+        for key, value in info.items()
+        if key in final
+    }
+
+
 _RETURNED = ("reward", "terminated", "truncated")
+
+
+def _autoreset_mode(value: AutoresetMode | str) -> AutoresetMode:
+    try:
+        mode = AutoresetMode(value)
+    except ValueError:
+        mode = None
+    if mode not in AUTORESET_MODES:
+        raise ValueError(
+            f"unknown autoreset_mode {value!r}; choose one of "
+            f"{', '.join(f'AutoresetMode.{m.name} ({m.value!r})' for m in AUTORESET_MODES)}"
+        )
+    return mode
+
+
+def _replaced(
+    values: dict[str, torch.Tensor], rows: np.ndarray, new: dict[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
+    """`values` with `rows` of each of its keys replaced by `new`'s (new tensors: what was
+    returned before stays as it was)."""
+    index = torch.as_tensor(rows, device=next(iter(new.values())).device)
+    out = dict(values)
+    for key in values.keys() & new.keys():
+        out[key] = values[key].clone()
+        out[key][index] = new[key].to(values[key].dtype)
+    return out
+
+
+def _masked(arrays: dict[str, np.ndarray], mask: np.ndarray | None = None) -> dict[str, Any]:
+    """`arrays` with a `_key` mask each (`mask`, default every row), as Gymnasium pairs them."""
+    out: dict[str, Any] = {}
+    for key, value in arrays.items():
+        out[key] = value
+        out[f"_{key}"] = np.ones(len(value), bool) if mask is None else mask.copy()
+    return out
+
+
+def _only(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """`values` where `rows` is true, zeros elsewhere (the rows `SyncVectorEnv` leaves unset)."""
+    return np.where(rows.reshape(-1, *[1] * (values.ndim - 1)), values, np.zeros_like(values))
 
 
 def _numpy(value: Any) -> Any:
