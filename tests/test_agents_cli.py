@@ -81,6 +81,7 @@ def test_demo_prints_the_weeks_and_saves_a_figure(tmp_path, capsys):
     assert out.stat().st_size > 1000
 
 
+@pytest.mark.slow  # two training processes; test_hybrid_ppo resumes after a kill in-process
 def test_hybrid_ppo_killed_mid_run_resumes_to_the_unbroken_runs_weights(tmp_path):
     def command(logdir, *extra):
         small = ["--set", "num_envs=32", "--set", "num_minibatches=4", "--set", "save_every=1"]

@@ -107,6 +107,7 @@ TINY_GENERATORS = [
 ]  # fmt: skip
 
 
+@pytest.mark.slow  # trains both generators through the CLI; test_timegan resumes in-process
 def test_train_generators_writes_both_models_and_resumes_timegan(tmp_path, capsys):
     assets, checkpoint = tmp_path / "assets", tmp_path / "run" / "timegan.ckpt"
     args = ["train", "generators", "--data", str(DATA), "--out", str(assets)]

@@ -1,6 +1,7 @@
 """`ManoPatient-v0` with RL libraries nobody here wrote, as they are: Gymnasium's own vector envs
 and vector wrappers, TorchRL, Tianshou and Minari (Stable-Baselines3: `test_sb3_baselines.py`,
-`test_wrappers.py`). The README's compatibility table lists what these tests show."""
+`test_wrappers.py`; RLlib and Ray Tune: `test_rllib.py`). The README's compatibility table lists
+what these tests show."""
 
 from __future__ import annotations
 
@@ -153,6 +154,45 @@ def test_torchrl_checks_the_env_specs_and_reads_infos():
     assert rollout["next", "risk_score"].shape == (len(rollout),)
     treatment = rollout["next", "treatment"]
     assert ((treatment >= 0) & (treatment < N_TREATMENTS)).all()
+
+
+# ----------------------------------------------------------------------------- Tianshou
+def test_tianshou_dqn_trains_a_short_epoch_through_the_discrete_form_and_flat_observations():
+    import torch
+    from tianshou.algorithm import DQN
+    from tianshou.algorithm.modelfree.dqn import DiscreteQLearningPolicy
+    from tianshou.algorithm.optim import AdamOptimizerFactory
+    from tianshou.data import Collector, VectorReplayBuffer
+    from tianshou.env import DummyVectorEnv
+    from tianshou.trainer import OffPolicyTrainerParams
+    from tianshou.utils.net.common import Net
+
+    from mano_gym.wrappers import DiscreteActionWrapper
+
+    def make() -> gym.Env:
+        return gym.wrappers.FlattenObservation(DiscreteActionWrapper(gym.make("ManoPatient-v0")))
+
+    env = make()
+    torch.manual_seed(0)
+    net = Net(state_shape=env.observation_space.shape, action_shape=env.action_space.n,
+              hidden_sizes=[64])  # fmt: skip
+    policy = DiscreteQLearningPolicy(model=net, action_space=env.action_space, eps_training=0.2)
+    algorithm = DQN(policy=policy, optim=AdamOptimizerFactory(lr=1e-3), target_update_freq=50)
+    training = Collector(algorithm, DummyVectorEnv([make] * 2), VectorReplayBuffer(2000, 2),
+                         exploration_noise=True)  # fmt: skip
+    testing = Collector(algorithm, DummyVectorEnv([make] * 2))
+    training.reset()
+    testing.reset()
+    stats = algorithm.run_training(
+        OffPolicyTrainerParams(
+            training_collector=training, test_collector=testing, max_epochs=1,
+            epoch_num_steps=100, collection_step_num_env_steps=20, test_step_num_episodes=2,
+            batch_size=32, update_step_num_gradient_steps_per_sample=0.1, show_progress=False,
+            verbose=False,
+        )
+    )  # fmt: skip
+    assert stats.train_step >= 100 and stats.update_step > 0 and stats.train_episode > 0
+    assert np.isfinite(stats.best_reward)
 
 
 # ------------------------------------------------------------------------------- Minari

@@ -23,9 +23,10 @@ from generators.signals import N_SIGNALS, SIGNAL_HIGH, SIGNAL_LOW, SIGNAL_NAMES,
 from mano_gym.assets import load_cohort, load_risk_predictor, load_world_model
 from mano_gym.cohorts.cohort import Cohort, enrolled_patients
 from mano_gym.dynamics.reference import SAFETY_FLAGS as REFERENCE_FLAGS
-from mano_gym.dynamics.reference import Patients, PatientState, ReferenceSimulator, Week
+from mano_gym.dynamics.reference import Patients, PatientState, ReferenceSimulator
 from mano_gym.dynamics.treatments import N_TREATMENTS, next_exposure
 from mano_gym.dynamics.world_model import WeekInputs, WorldModel
+from predictor.labels import dass_risk_labels
 from predictor.model import RiskPredictor, risk_score_from_proba
 
 DYNAMICS = ("world_model", "reference")
@@ -213,16 +214,20 @@ class ReferenceDynamics:
         self.latent.exposure[rows] = fresh.exposure
         self.latent.adherence[rows] = fresh.adherence
         self.latent.medication_weeks[rows] = fresh.medication_weeks
-        return self._info(Week.untreated(np.zeros(0), fresh.scores))
+        return self._info(fresh.scores, np.zeros((len(rows), len(REFERENCE_FLAGS)), bool))
 
-    def _info(self, week: Week) -> dict[str, torch.Tensor]:
-        """What the simulator reports of `week` (`mano_gym.envs.infos`)."""
+    def _info(self, scores: np.ndarray, safety: np.ndarray) -> dict[str, torch.Tensor]:
+        """What the simulator reports of a week with latent `scores` and `safety` flags
+        (`mano_gym.envs.infos`)."""
 
         def tensor(values: np.ndarray, dtype: torch.dtype | None = None) -> torch.Tensor:
             return torch.as_tensor(values, dtype=dtype, device=self.device)
 
-        info = {"dass": tensor(week.scores, torch.float32), "true_risk": tensor(week.risk)}
-        return info | {flag: tensor(week.safety[:, k]) for k, flag in enumerate(REFERENCE_FLAGS)}
+        info = {
+            "dass": tensor(scores, torch.float32),
+            "true_risk": tensor(dass_risk_labels(scores)),
+        }
+        return info | {flag: tensor(safety[:, k]) for k, flag in enumerate(REFERENCE_FLAGS)}
 
     def _arrays(self) -> dict[str, np.ndarray]:
         """Each row's patient and latent state, by name (the week aside)."""
@@ -253,7 +258,9 @@ class ReferenceDynamics:
             intensity.cpu().numpy().astype(np.float64),
             draws.rng,
         )
-        return torch.as_tensor(week.signals, device=self.device), self._info(week)
+        return torch.as_tensor(week.signals, device=self.device), self._info(
+            week.scores, week.safety
+        )
 
 
 class Episodes:
