@@ -42,7 +42,15 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from agents.catalog import load_agent
+from generators.config_checks import (
+    FRACTION,
+    NON_NEGATIVE_INT,
+    POSITIVE_INT,
+    check_fields,
+    one_of,
+)
 from mano_gym.dynamics.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS
+from mano_gym.envs.episodes import DYNAMICS
 from mano_gym.envs.rollouts import Policy
 
 UNIFORM_POLICIES = ("random",)  # catalogue agents whose treatment is uniform, not one action
@@ -62,12 +70,8 @@ class OfflineDatasetConfig:
     dataset_id: str | None = None  # default: mano/<policy>-eps<epsilon>-<dynamics>-v0, 0.1 as 0_1
 
     def __post_init__(self) -> None:
-        if isinstance(self.episodes, bool) or not isinstance(self.episodes, int):
-            raise ValueError(f"episodes must be an integer, got {self.episodes!r}")
-        if self.episodes < 1:
-            raise ValueError(f"episodes must be >= 1, got {self.episodes}")
-        if not 0.0 <= self.epsilon <= 1.0:  # False for NaN as well
-            raise ValueError(f"epsilon must lie in [0, 1], got {self.epsilon}")
+        rules = {"episodes": POSITIVE_INT, "epsilon": FRACTION, "seed": NON_NEGATIVE_INT}
+        check_fields(self, rules | {"dynamics": one_of(*DYNAMICS)})
 
     @property
     def name(self) -> str:

@@ -244,6 +244,7 @@ def sweep(
 
     from agents.rllib import ray_session
 
+    runs = runs.resolve()  # Tune runs each trial in a folder of its own
     grid = [[]]
     for assignment in settings:
         field, _, values = assignment.partition("=")
@@ -254,7 +255,7 @@ def sweep(
         torch.set_num_threads(1)
         if agent in HEURISTIC_NAMES:
             return {"seconds": -1.0, "metrics": evaluate_run(make_heuristic(agent), seed)}
-        run_dir = (runs / f"{_label(agent, setting)}-seed{seed}").resolve()
+        run_dir = runs / f"{_label(agent, setting)}-seed{seed}"
         policy, summary = train_learner(agent, timesteps, seed, run_dir, False, setting)
         return {"seconds": summary["seconds"], "metrics": evaluate_run(policy, seed)}
 
@@ -269,7 +270,7 @@ def sweep(
             tune.with_resources(trial, {"cpu": 1}),
             param_space={"trial": tune.grid_search(trials)},
             run_config=tune.RunConfig(
-                storage_path=str((runs / "ray").resolve()), verbose=0, name="agents-sweep"
+                storage_path=str(runs / "ray"), verbose=0, name="agents-sweep"
             ),
         )
         results = tuner.fit()

@@ -254,5 +254,7 @@ def test_offline_dataset_logs_every_episode_with_the_behaviour_probabilities(tmp
         assert isinstance(dataset.recover_environment().unwrapped, ManoPatientEnv)
     with pytest.raises(ValueError, match="already holds a dataset"):
         write_offline_dataset(config, out)
-    with pytest.raises(ValueError, match="epsilon must lie in"):
+    with pytest.raises(ValueError, match="epsilon must be a number in"):
         OfflineDatasetConfig(epsilon=1.5)
+    with pytest.raises(ValueError, match="episodes must be an integer >= 1"):
+        OfflineDatasetConfig(episodes=0)

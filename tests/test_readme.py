@@ -53,6 +53,7 @@ def test_later_benchmark_tables_are_the_latest_output():
         "env_throughput.md",
         "training_throughput.md",
         "agents.md",
+        "agents_sweep.md",
         "soak.md",
         "kill_matrix.md",
     ):
