@@ -19,7 +19,7 @@ from mano_gym.dynamics.treatments import N_TREATMENTS
 from mano_gym.envs.patient import ManoPatientEnv
 from mano_gym.envs.vector import ManoPatientVectorEnv
 
-MODES = [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP]
+MODES = [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP, AutoresetMode.DISABLED]
 
 
 def actions(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
@@ -65,7 +65,11 @@ def test_native_vector_env_steps_exactly_as_sync_vector_env_of_single_envs(mode)
         batch = actions(rng, 1)
         got, expected = native.step(batch), synced.step(batch)
         assert_same(got, expected, f"step {step}")
-        ends += int(expected[2][0] or expected[3][0])
+        ended = expected[2] | expected[3]
+        ends += int(ended[0])
+        if mode == AutoresetMode.DISABLED and ended.any():  # the caller restarts ended rows
+            reset = {"reset_mask": ended.copy()}
+            assert_same(native.reset(options=reset), synced.reset(options=dict(reset)), "reset")
     assert ends >= 5
 
 
@@ -87,6 +91,12 @@ def test_native_vector_env_infos_have_sync_vector_env_keys_masks_and_dtypes(mode
         got, expected = native.step(batch), synced.step(batch)
         assert layout(got[4]) == layout(expected[4])
         assert got[1].dtype == expected[1].dtype
+        ended = expected[2] | expected[3]
+        if mode == AutoresetMode.DISABLED and ended.any():
+            reset = {"reset_mask": ended.copy()}
+            assert layout(native.reset(options=reset)[1]) == layout(
+                synced.reset(options=dict(reset))[1]
+            )
 
 
 def test_async_vector_env_and_tianshou_step_1000_times_under_the_default_start_method():

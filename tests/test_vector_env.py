@@ -58,10 +58,32 @@ def test_make_vec_returns_the_native_batched_env_with_next_step_autoreset():
     assert ManoPatientVectorEnv.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP  # a copy
 
 
-@pytest.mark.parametrize("mode", ["same_step", AutoresetMode.DISABLED, 1])
+@pytest.mark.parametrize("mode", ["same_step", "NEXT_STEP", 1])
 def test_an_unknown_autoreset_mode_names_the_modes(mode):
-    with pytest.raises(ValueError, match="unknown autoreset_mode .*NEXT_STEP.*SAME_STEP"):
+    with pytest.raises(ValueError, match="unknown autoreset_mode .*NEXT_STEP.*SAME_STEP.*DISABLED"):
         ManoPatientVectorEnv(2, autoreset_mode=mode)
+
+
+def test_disabled_autoreset_waits_for_a_reset_mask_and_restarts_only_those_rows():
+    venv = ManoPatientVectorEnv(3, max_weeks=2, autoreset_mode=AutoresetMode.DISABLED)
+    obs, _ = venv.reset(seed=0)
+    actions = batch_action([CBT] * 3, 0.5)
+    for _ in range(2):
+        obs, reward, terminated, truncated, info = venv.step(actions)
+    assert (terminated | truncated).all()
+    with pytest.raises(RuntimeError, match=r"rows \[0, 1, 2\] have ended.*reset_mask"):
+        venv.step(actions)
+    before = venv.episodes.patient.copy()
+    mask = np.array([True, False, True])
+    obs, info = venv.reset(options={"reset_mask": mask})
+    np.testing.assert_array_equal(info["_risk_score"], mask)
+    np.testing.assert_array_equal(obs["week"][:, 0], [0, 2, 0])  # row 1 still shows its end
+    assert venv.episodes.patient[1] == before[1] and (info["treatment"][mask] == -1).all()
+    with pytest.raises(RuntimeError, match=r"rows \[1\] have ended"):
+        venv.step(actions)
+    for bad in (np.array([1, 0, 1]), np.zeros(3, bool), mask[:2]):
+        with pytest.raises(ValueError, match="reset_mask"):
+            venv.reset(options={"reset_mask": bad})
 
 
 def test_seeding_sets_np_random_and_its_seed():

@@ -25,6 +25,9 @@ Autoreset follows Gymnasium 1.x (`autoreset_mode=`, as `SyncVectorEnv` takes it)
 | `SAME_STEP`           | the step already returns the next patient's first observation and |
 |                       | reset info; the ended episode's last ones are in `final_obs` and  |
 |                       | `final_info` (valid where `_final_obs`, `_final_info`)            |
+| `DISABLED`            | the row waits: the caller restarts it with                        |
+|                       | `reset(options={"reset_mask": mask})` (a `RuntimeError` names the |
+|                       | rows if it is stepped first); other rows keep their episodes      |
 
 The NumPy path builds `info` exactly as `SyncVectorEnv` of single envs would: every key of the
 single env's info (`mano_gym.envs.infos`) as an array over the rows with its `_key` mask, and
@@ -57,7 +60,7 @@ from mano_gym.envs.infos import info_arrays
 from mano_gym.envs.spaces import make_action_space, make_observation_space, read_actions
 
 _DEFAULT = RewardWeights()
-AUTORESET_MODES = (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP)
+AUTORESET_MODES = (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP, AutoresetMode.DISABLED)
 Observation = dict[str, torch.Tensor]
 
 
@@ -111,8 +114,14 @@ class ManoPatientVectorEnv(VectorEnv):
         self._generator = torch.Generator(self.device)
         self._generator.seed()
         self._use_rng(np.random.default_rng(), -1)
-        self._pending = np.zeros(self.num_envs, bool)  # NEXT_STEP: rows to restart next step
+        # rows whose episode ended: NEXT_STEP restarts them next step, DISABLED waits for reset
+        self._pending = np.zeros(self.num_envs, bool)
         self._started = False
+
+    def _seed(self, seed: int) -> None:
+        """Both random streams from `seed`."""
+        self._generator.manual_seed(int(np.random.SeedSequence(seed).generate_state(1)[0]))
+        self._use_rng(np.random.default_rng(seed), seed)
 
     def _use_rng(self, rng: np.random.Generator, seed: int) -> None:
         """Draw from `rng` (patients, reference dynamics) from now on; `np_random_seed` is
@@ -138,8 +147,7 @@ class ManoPatientVectorEnv(VectorEnv):
                     f"patients must be {self.num_envs} cohort indices, got {patients!r}"
                 )
         if seed is not None:
-            self._generator.manual_seed(int(np.random.SeedSequence(seed).generate_state(1)[0]))
-            self._use_rng(np.random.default_rng(seed), seed)
+            self._seed(seed)
         if patients is None:
             patients = self._draw(self.num_envs)
         first = self.episodes.start(np.arange(self.num_envs), patients.astype(np.int64))
@@ -168,6 +176,11 @@ class ManoPatientVectorEnv(VectorEnv):
         if not self._started:
             raise RuntimeError("call reset() (or reset_tensor()) before the first step")
         restart = np.flatnonzero(self._pending)
+        if len(restart) and self.autoreset_mode == AutoresetMode.DISABLED:
+            raise RuntimeError(
+                f"rows {restart.tolist()} have ended (autoreset_mode DISABLED): restart them "
+                'with reset(options={"reset_mask": mask}) before the next step'
+            )
         if len(restart) == self.num_envs:  # every row starts again: nothing to step
             out = self._restart(restart)
         else:
@@ -177,7 +190,7 @@ class ManoPatientVectorEnv(VectorEnv):
         done = out["terminated"] | out["truncated"]
         info: dict[str, Any] = {key: value for key, value in out.items() if key not in _RETURNED}
         ended = np.flatnonzero(done.cpu().numpy())
-        if self.autoreset_mode == AutoresetMode.NEXT_STEP:
+        if self.autoreset_mode != AutoresetMode.SAME_STEP:
             self._pending[:] = False
             self._pending[ended] = True
         elif len(ended):
@@ -238,14 +251,36 @@ class ManoPatientVectorEnv(VectorEnv):
         self, *, seed: int | None = None, options: dict | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         options = dict(options or {})
-        unknown = set(options) - {"patients"}
+        unknown = set(options) - {"patients", "reset_mask"}
         if unknown:
             raise ValueError(
                 f"unknown reset options {sorted(map(str, unknown))}; known: patients "
-                "(one cohort index per row)"
+                "(one cohort index per row), reset_mask (the rows to restart)"
             )
-        first = self._start_all(seed, options.get("patients"))
-        return _numpy(self.episodes.observation()), _masked(info_arrays(first, self.dynamics))
+        if "reset_mask" not in options:
+            first = self._start_all(seed, options.get("patients"))
+            return _numpy(self.episodes.observation()), _masked(info_arrays(first, self.dynamics))
+        mask = options["reset_mask"]
+        if not (
+            isinstance(mask, np.ndarray) and mask.dtype == bool and mask.shape == (self.num_envs,)
+        ):
+            raise ValueError(
+                f"reset_mask must be a bool array of {self.num_envs} rows, got {mask!r}"
+            )
+        if not self._started or "patients" in options or not mask.any():
+            raise ValueError(
+                "reset_mask restarts some rows of running episodes: call reset() first, give at "
+                "least one row, and no patients"
+            )
+        if seed is not None:
+            self._seed(seed)
+        rows = np.flatnonzero(mask)
+        first = info_arrays(self._restart(rows), self.dynamics)
+        self._pending[rows] = False
+        info = {key: np.zeros((self.num_envs, *v.shape[1:]), v.dtype) for key, v in first.items()}
+        for key, value in first.items():
+            info[key][rows] = value
+        return _numpy(self.episodes.observation()), _masked(info, mask)
 
     def step(
         self, actions: Any
