@@ -8,6 +8,8 @@
 | `stepped-care`        |                                                                |
 | a path                | a hybrid PPO checkpoint (`.pt`) or a Stable-Baselines3 run      |
 |                       | (`checkpoint.zip` with its `checkpoint.json`), or a run folder  |
+|                       | (an RLlib run of `agents.rllib` with `trusted` only: RLlib      |
+|                       | checkpoints are pickles)                                        |
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from mano_gym.assets import POLICY, verified_artifact
 from mano_gym.envs.rollouts import Policy
 
 HYBRID_CHECKPOINT = "checkpoint.pt"  # what a hybrid PPO run directory holds
+RLLIB_CHECKPOINT = "checkpoint/rllib_checkpoint.json"  # what an RLlib run directory holds
 
 
 def load_agent(
@@ -38,6 +41,15 @@ def load_agent(
     if name in HEURISTIC_NAMES:
         return make_heuristic(name, intensity)
     path = Path(name)
+    if path.is_dir() and (path / RLLIB_CHECKPOINT).is_file():
+        if not trusted:
+            raise ValueError(
+                f"{path} is an RLlib run, whose checkpoint is pickled: it is loaded only with "
+                "--trusted (a run you wrote yourself)"
+            )
+        from agents.rllib import load_rllib_policy  # Ray only when asked
+
+        return load_rllib_policy(path)
     if path.is_dir() and (path / HYBRID_CHECKPOINT).is_file():
         path = path / HYBRID_CHECKPOINT  # a hybrid PPO run directory
     if path.suffix == ".pt" and path.is_file():

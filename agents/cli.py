@@ -122,6 +122,11 @@ def register(
     offline.add_argument("--dataset-id", help="default: mano/<policy>-eps<epsilon>-<dynamics>-v0")
     offline.add_argument("--out", type=Path, required=True, help="Minari datasets folder")
     offline.add_argument("--assets", type=Path, help="asset set (default: the shipped set)")
+    offline.add_argument(
+        "--trusted",
+        action="store_true",
+        help="a run as --policy: unpickle what it holds (only your own runs)",
+    )
     add_threads_option(offline)
     offline.set_defaults(run=run_offline_dataset)
 
@@ -149,7 +154,7 @@ def run_offline_dataset(args: argparse.Namespace) -> int:
         dataset_id=args.dataset_id,
     )
     with limit_threads(args.threads):
-        dataset = write_offline_dataset(config, args.out, args.assets)
+        dataset = write_offline_dataset(config, args.out, args.assets, args.trusted)
     print(
         f"wrote {dataset.total_episodes} episodes ({dataset.total_steps} steps) as "
         f"{config.name} in {args.out}; read it with MINARI_DATASETS_PATH={args.out} and "

@@ -160,17 +160,20 @@ def _same_action(chosen: dict[str, Any], given: Any) -> bool:
 
 
 def write_offline_dataset(
-    config: OfflineDatasetConfig, out: str | Path, assets: str | Path | None = None
+    config: OfflineDatasetConfig,
+    out: str | Path,
+    assets: str | Path | None = None,
+    trusted: bool = False,
 ) -> Any:
     """Log `config.episodes` episodes under the behaviour of `config` into a Minari dataset
     in folder `out`; returns the `MinariDataset`. A `ValueError` if `out` already holds a
-    dataset of that id."""
+    dataset of that id. `trusted` as `agents.catalog.load_agent` takes it."""
     import minari  # the offline extra (`pip install mano-gym[offline]`)
 
     out = Path(out)
     if (out / config.name).exists():
         raise ValueError(f"{out / config.name} already holds a dataset; choose another --out")
-    policy = load_agent(config.policy, intensity=config.intensity, assets=assets)
+    policy = load_agent(config.policy, intensity=config.intensity, assets=assets, trusted=trusted)
     env = gym.make("ManoPatient-v0", cohort=config.cohort, dynamics=config.dynamics, assets=assets)
     rng = np.random.default_rng(config.seed)
     behaviour = LoggedBehaviour(env, policy, config.epsilon, config.policy in UNIFORM_POLICIES, rng)

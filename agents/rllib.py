@@ -189,3 +189,12 @@ class RLlibPolicy:
             action = {k: v.numpy() for k, v in dist.to_deterministic().sample().items()}
         action = unsquash_action(action, self._action_struct)
         return action["treatment"].astype(np.int64), action["intensity"][:, 0].astype(np.float64)
+
+
+def load_rllib_policy(run_dir: str | Path) -> RLlibPolicy:
+    """The policy of an RLlib run folder written by `train_rllib`. Its checkpoint is RLlib's,
+    pickled: load only a run you wrote yourself (`agents.catalog` asks for `trusted`)."""
+    from ray.rllib.core.rl_module import RLModule
+
+    module = Path(run_dir) / "checkpoint" / "learner_group" / "learner" / "rl_module"
+    return RLlibPolicy(RLModule.from_checkpoint(str((module / "default_policy").resolve())))

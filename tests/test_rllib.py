@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from agents.catalog import load_agent
 from agents.evaluation import evaluate_policy
 from agents.rllib import RLlibConfig, RLlibPolicy, ppo_config, ray_session, train_rllib
 from benchmarks.agents import sweep
@@ -32,6 +33,12 @@ def test_rllib_ppo_trains_an_iteration_and_acts_in_bounds(ray_local, tmp_path):
         assert treatment.shape == intensity.shape == (4,)
         assert ((treatment >= 0) & (treatment < N_TREATMENTS)).all()
         assert ((intensity >= INTENSITY_LOW) & (intensity <= INTENSITY_HIGH)).all()
+        # the run folder as an agent of the catalogue: pickled, so only when trusted
+        with pytest.raises(ValueError, match="RLlib run.*--trusted"):
+            load_agent(str(tmp_path / "run"))
+        again = load_agent(str(tmp_path / "run"), trusted=True)
+        for got, expected in zip(again.act(obs, None), (treatment, intensity), strict=True):
+            np.testing.assert_array_equal(got, expected)
     finally:
         algo.stop()
 
