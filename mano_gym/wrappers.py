@@ -67,7 +67,7 @@ def hybrid_action_form(env: gym.Env | VectorEnv) -> str:
 
 
 class _HybridActionWrapper(gym.ActionWrapper):
-    """What both wrappers share: the form of the hybrid action they translate to."""
+    """What the single-env wrappers share: the form of the hybrid action they translate to."""
 
     def __init__(self, env: gym.Env) -> None:
         # The wrapped env's own space, not `env.unwrapped`'s: another wrapper in between may
@@ -77,13 +77,10 @@ class _HybridActionWrapper(gym.ActionWrapper):
 
     def _hybrid(self, treatment: int, intensity: float) -> dict[str, Any] | tuple[Any, Any]:
         # np.int64 and a float32 (1,) array: exactly what the hybrid space's `sample()` gives.
-        treatment = np.int64(treatment)
-        value = np.array([intensity], np.float32)
-        # float32 rounding must not step outside the bounds the environment checks
-        value = np.clip(value, np.float32(INTENSITY_LOW), np.float32(INTENSITY_HIGH))
+        batch = _batched_hybrid(self._form, np.array([treatment]), np.array([intensity]))
         if self._form == "dict":
-            return {"treatment": treatment, "intensity": value}
-        return (treatment, value)
+            return {key: value[0] for key, value in batch.items()}
+        return tuple(value[0] for value in batch)
 
     def _parse(self, action: Any) -> tuple[int, float]:
         treatment, intensity = read_actions(action, self._form)
@@ -188,7 +185,9 @@ def _batched_hybrid(
     form: str, treatment: np.ndarray, intensity: np.ndarray
 ) -> dict[str, np.ndarray] | tuple[np.ndarray, np.ndarray]:
     """A batch of hybrid actions in `form` (as the batched hybrid space's `sample()` gives)."""
-    value = np.clip(intensity.astype(np.float32), INTENSITY_LOW, INTENSITY_HIGH)[:, None]
+    # float32 rounding must not step outside the bounds the environment checks
+    bounds = np.float32(INTENSITY_LOW), np.float32(INTENSITY_HIGH)
+    value = np.clip(intensity.astype(np.float32), *bounds)[:, None]
     treatment = treatment.astype(np.int64)
     return {"treatment": treatment, "intensity": value} if form == "dict" else (treatment, value)
 
@@ -233,7 +232,24 @@ class BoxActionWrapper(_HybridActionWrapper, gym.utils.RecordConstructorArgs):
         return flat
 
 
-class MultiDiscreteActionWrapper(_HybridActionWrapper, gym.utils.RecordConstructorArgs):
+class _BinnedActionWrapper(_HybridActionWrapper):
+    """What the wrappers with intensity bins share: the bins and rounding to the nearest."""
+
+    def __init__(self, env: gym.Env, intensity_bins: int) -> None:
+        check_intensity_bins(intensity_bins)
+        gym.utils.RecordConstructorArgs.__init__(self, intensity_bins=intensity_bins)
+        _HybridActionWrapper.__init__(self, env)
+        self.intensity_bins = int(intensity_bins)
+        self.intensities = intensity_levels(self.intensity_bins)
+
+    def _nearest(self, action: Any) -> tuple[int, int]:
+        """`(treatment, bin)` of the environment's `action`, with the bin nearest its intensity
+        (the lower one on a tie)."""
+        treatment, intensity = self._parse(action)
+        return treatment, int(np.argmin(np.abs(self.intensities - intensity)))
+
+
+class MultiDiscreteActionWrapper(_BinnedActionWrapper, gym.utils.RecordConstructorArgs):
     """The hybrid action as `MultiDiscrete([N_TREATMENTS, intensity_bins])`: a treatment index
     and an intensity bin, bin k standing for `np.linspace(0.1, 1.0, intensity_bins)[k]`.
 
@@ -245,11 +261,7 @@ class MultiDiscreteActionWrapper(_HybridActionWrapper, gym.utils.RecordConstruct
     """
 
     def __init__(self, env: gym.Env, intensity_bins: int = 10) -> None:
-        check_intensity_bins(intensity_bins)
-        gym.utils.RecordConstructorArgs.__init__(self, intensity_bins=intensity_bins)
-        _HybridActionWrapper.__init__(self, env)
-        self.intensity_bins = int(intensity_bins)
-        self.intensities = intensity_levels(self.intensity_bins)
+        _BinnedActionWrapper.__init__(self, env, intensity_bins)
         self.intensity_step = _INTENSITY_SPAN / (self.intensity_bins - 1)
         self.action_space = spaces.MultiDiscrete([N_TREATMENTS, self.intensity_bins])
 
@@ -263,12 +275,10 @@ class MultiDiscreteActionWrapper(_HybridActionWrapper, gym.utils.RecordConstruct
     def reverse_action(self, action: Any) -> np.ndarray:
         """`[treatment, bin]` of the environment's `action`, with the bin nearest its
         intensity (the lower one on a tie)."""
-        treatment, intensity = self._parse(action)
-        level = int(np.argmin(np.abs(self.intensities - intensity)))
-        return np.array([treatment, level], np.int64)
+        return np.array(self._nearest(action), np.int64)
 
 
-class DiscreteActionWrapper(_HybridActionWrapper, gym.utils.RecordConstructorArgs):
+class DiscreteActionWrapper(_BinnedActionWrapper, gym.utils.RecordConstructorArgs):
     """The hybrid action as one `Discrete(N_TREATMENTS * intensity_bins)`, for DQN-family
     agents: index k is treatment `k // intensity_bins` at intensity bin `k % intensity_bins`
     (bin b standing for `np.linspace(0.1, 1.0, intensity_bins)[b]`).
@@ -282,11 +292,7 @@ class DiscreteActionWrapper(_HybridActionWrapper, gym.utils.RecordConstructorArg
     """
 
     def __init__(self, env: gym.Env, intensity_bins: int = 10) -> None:
-        check_intensity_bins(intensity_bins)
-        gym.utils.RecordConstructorArgs.__init__(self, intensity_bins=intensity_bins)
-        _HybridActionWrapper.__init__(self, env)
-        self.intensity_bins = int(intensity_bins)
-        self.intensities = intensity_levels(self.intensity_bins)
+        _BinnedActionWrapper.__init__(self, env, intensity_bins)
         self.action_space = spaces.Discrete(N_TREATMENTS * self.intensity_bins)
 
     def action(self, act: Any) -> dict[str, Any] | tuple[Any, Any]:
@@ -297,8 +303,7 @@ class DiscreteActionWrapper(_HybridActionWrapper, gym.utils.RecordConstructorArg
 
     def reverse_action(self, action: Any) -> np.int64:
         """The index of the environment's `action`, with the bin nearest its intensity."""
-        treatment, intensity = self._parse(action)
-        level = int(np.argmin(np.abs(self.intensities - intensity)))
+        treatment, level = self._nearest(action)
         return np.int64(treatment * self.intensity_bins + level)
 
 
