@@ -173,8 +173,6 @@ def main(argv: list[str] | None = None) -> None:
         runs = sweep(args.learners, args.seeds, args.timesteps, args.runs, args.set, args.address)
         write_tables(runs, args.seeds, args.timesteps, started, "agents_sweep", curves=None)
         return
-    runs = {name: [(None, evaluate_run(make_heuristic(name), s)) for s in range(args.seeds)]
-            for name in HEURISTIC_NAMES}  # fmt: skip
     trained = {}
     for name in args.learners:
         trained[name] = []
@@ -185,6 +183,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{name} seed {seed}: {summary['seconds']:.0f} s", flush=True)
     if args.train_only:
         return
+    runs = {name: [(None, evaluate_run(make_heuristic(name), s)) for s in range(args.seeds)]
+            for name in HEURISTIC_NAMES}  # fmt: skip
     for name, results in trained.items():
         runs[name] = [(t, evaluate_run(policy, s)) for s, (t, policy) in enumerate(results)]
     write_tables(runs, args.seeds, args.timesteps, started, "agents", curves=args.runs)

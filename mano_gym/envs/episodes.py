@@ -41,6 +41,7 @@ SAFETY_LIMITS: tuple[tuple[str, str, float], ...] = (
 SAFETY_FLAGS: tuple[str, ...] = tuple(limit[0] for limit in SAFETY_LIMITS)
 SMALL_BATCH = 256  # up to this many patients, one torch thread steps faster (measured)
 REWARD_TERMS = ("risk_drop", "intensity_cost", "safety_penalty", "cure_bonus")
+RETURNED = ("reward", "terminated", "truncated")  # what `Episodes.step` gives besides the info
 
 
 @dataclass(frozen=True)

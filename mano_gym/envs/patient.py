@@ -12,6 +12,7 @@ import torch
 from mano_gym.cohorts.cohort import Cohort
 from mano_gym.dynamics.treatments import TREATMENTS
 from mano_gym.envs.episodes import (
+    RETURNED,
     RandomDraws,
     RewardWeights,
     make_episodes,
@@ -22,7 +23,6 @@ from mano_gym.envs.render import render_ansi, render_rgb
 from mano_gym.envs.spaces import make_action_space, make_observation_space, read_actions
 
 _DEFAULT = RewardWeights()
-_RETURNED = ("reward", "terminated", "truncated")
 
 
 class ManoPatientEnv(gym.Env):
@@ -220,7 +220,7 @@ class ManoPatientEnv(gym.Env):
         self, treatment: int, intensity: float, out: dict[str, torch.Tensor]
     ) -> tuple[dict[str, np.ndarray], float, bool, bool, dict]:
         """The step's observation, reward, ends and info from what `Episodes.step` returned."""
-        values = {key: out[key].cpu().numpy()[0] for key in _RETURNED}
+        values = {key: out[key].cpu().numpy()[0] for key in RETURNED}
         info = row_info(info_arrays(out, self.dynamics))
         reward = float(values["reward"])
         self._records.append(self._record(treatment, intensity, reward))

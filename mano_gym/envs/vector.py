@@ -55,7 +55,13 @@ from gymnasium.vector.utils import batch_space
 
 from mano_gym.cohorts.cohort import Cohort
 from mano_gym.dynamics.treatments import is_tensor
-from mano_gym.envs.episodes import RandomDraws, RewardWeights, make_episodes, restored_rng
+from mano_gym.envs.episodes import (
+    RETURNED,
+    RandomDraws,
+    RewardWeights,
+    make_episodes,
+    restored_rng,
+)
 from mano_gym.envs.infos import info_arrays
 from mano_gym.envs.spaces import make_action_space, make_observation_space, read_actions
 
@@ -188,7 +194,7 @@ class ManoPatientVectorEnv(VectorEnv):
             if len(restart):
                 out = _replaced(out, restart, self._restart(restart))
         done = out["terminated"] | out["truncated"]
-        info: dict[str, Any] = {key: value for key, value in out.items() if key not in _RETURNED}
+        info: dict[str, Any] = {key: value for key, value in out.items() if key not in RETURNED}
         ended = np.flatnonzero(done.cpu().numpy())
         if self.autoreset_mode != AutoresetMode.SAME_STEP:
             self._pending[:] = False
@@ -323,9 +329,6 @@ def step_info(info: dict[str, Any]) -> dict[str, Any]:
         for key, value in info.items()
         if key in final
     }
-
-
-_RETURNED = ("reward", "terminated", "truncated")
 
 
 def _autoreset_mode(value: AutoresetMode | str) -> AutoresetMode:
