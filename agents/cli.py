@@ -14,13 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import shutil
 from pathlib import Path
 
 import torch
 
 from agents.catalog import load_agent
 from agents.evaluation import evaluate_policy
+from agents.hybrid_ppo import POLICY_KEYS, save_checkpoint
 from mano_gym.assets import COHORTS, FILES, LATENT, POLICY, PREDICTORS, WORLD_MODEL
 from mano_gym.build.manifest import (
     code_version,
@@ -204,10 +204,12 @@ def publish_policy(
     """Write asset set `out`: a copy of `assets` with the hybrid PPO `checkpoint` as its
     default policy and its manifest entry (its evaluation on the held-out cohort under both
     dynamics included), staged so that a failure leaves `out` as it was."""
-    config = torch.load(checkpoint, weights_only=True)["config"]
+    payload = torch.load(checkpoint, weights_only=True)
+    config = payload["config"]
     with staged_assets(out, assets) as staging:
         target = staging / FILES[POLICY]
-        shutil.copyfile(checkpoint, target)
+        # the policy without the episodes in flight and random streams kept for a resume
+        save_checkpoint(target, {key: payload[key] for key in POLICY_KEYS})
         policy = load_agent(str(target))
         metrics = {
             f"{dynamics}.{name}": value

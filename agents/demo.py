@@ -48,7 +48,12 @@ def demo(seed: int = 0, dynamics: str = "world_model", out: Path | None = None) 
     records = env.history
     console.print(f"Weekly treatment ({dynamics} dynamics; signals: the week's means):")
     console.print(render_ansi(records), highlight=False, end="")
-    ending = "cured" if terminated else f"not cured after {env.max_weeks} weeks"
+    if info["dropout"]:
+        ending = f"left care in week {info['week']}"
+    elif terminated:
+        ending = f"in sustained remission by week {info['week']}"
+    else:
+        ending = f"not in remission after {env.max_weeks} weeks"
     console.print(f"Outcome: {ending} (risk score {info['risk_score']:.2f}).")
     if out is not None:
         from matplotlib.image import imsave

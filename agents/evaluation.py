@@ -4,15 +4,19 @@ under either dynamics; metrics under the names of `mano evaluate agent --json`.
 | metric                   | what                                                         |
 |--------------------------|--------------------------------------------------------------|
 | `mean_return`            | undiscounted return per episode                              |
-| `cure_rate`              | share of episodes ended by cure (risk score under threshold) |
+| `cure_rate`              | share of episodes ended by cure (risk score under threshold  |
+|                          | for `cure_weeks` weeks in a row)                             |
+| `dropout_rate`           | share of episodes ended by the patient leaving care          |
 | `mean_weeks`             | weeks per episode                                            |
 | `weeks_to_cure`          | weeks per cured episode                                      |
 | `mean_intensity`         | mean intensity of the weeks on an active treatment           |
 | `safety_events`          | safety flags raised per episode                              |
 | `treatment_mix.<name>`   | share of weeks on each treatment                             |
 | `episodes`               | episodes run                                                 |
-| `true_cure_rate`         | reference dynamics only: latent DASS normal or mild at the   |
-|                          | end (the patient really got better)                          |
+| `true_cure_rate`         | reference dynamics only: true sustained remission, latent    |
+|                          | DASS normal or mild in the last two weeks and still in care  |
+| `end_depression`         | reference dynamics only: mean latent depression at the end   |
+|                          | (DASS-42; the last week seen for a drop-out)                 |
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ def outcome_metrics(outcomes: Outcomes) -> dict[str, float]:
     metrics = {
         "mean_return": float(outcomes.returns.mean()),
         "cure_rate": float(outcomes.cured.mean()),
+        "dropout_rate": float(outcomes.dropout.mean()),
         "mean_weeks": float(outcomes.weeks.mean()),
         "weeks_to_cure": float(outcomes.weeks[outcomes.cured].mean())
         if outcomes.cured.any()
@@ -43,6 +48,7 @@ def outcome_metrics(outcomes: Outcomes) -> dict[str, float]:
     }
     if outcomes.true_cured is not None:
         metrics["true_cure_rate"] = float(outcomes.true_cured.mean())
+        metrics["end_depression"] = float(outcomes.end_depression.mean())
     return metrics
 
 

@@ -12,9 +12,13 @@
 | `stepped-care`       | as NICE guidelines do: start on the wellness app (0.5); after two   |
 |                      | weeks without a fall in the risk score step up (CBT 0.6, then       |
 |                      | medication 0.6); step down after two weeks of falling risk          |
+| `measurement-based-  | STAR*D-like: CBT at 0.6; every 4 weeks on a step without the risk   |
+| care`                | score falling by 20%, the next step: CBT 1.0, medication 1.0,       |
+|                      | exercise 1.0                                                        |
 
 Each is a behaviour policy of `mano_gym.cohorts.behaviour` (`Untreated`, `RandomPolicy`,
-`FixedPolicy`, `SteppedCare`: the same code that generates the virtual trials) acting on the
+`FixedPolicy`, `SteppedCare`, `MeasurementBasedCare`: the same code that generates the virtual
+trials) acting on the
 observed risk score `P(medium) * 0.5 + P(high)` through `mano_gym.envs.rollouts.RiskScorePolicy`.
 They read nothing else of the observation.
 
@@ -29,6 +33,7 @@ from numbers import Real
 from mano_gym.cohorts.behaviour import (
     BehaviourPolicy,
     FixedPolicy,
+    MeasurementBasedCare,
     RandomPolicy,
     SteppedCare,
     Untreated,
@@ -42,6 +47,7 @@ HEURISTIC_NAMES: tuple[str, ...] = (
     "random",
     *(f"{FIXED_PREFIX}{treatment}" for treatment in TREATMENTS[1:]),
     "stepped-care",
+    "measurement-based-care",
 )
 
 
@@ -74,6 +80,8 @@ def make_heuristic(name: str, intensity: float = 0.5) -> Heuristic:
         behaviour = RandomPolicy()
     elif name == "stepped-care":
         behaviour = SteppedCare()
+    elif name == "measurement-based-care":
+        behaviour = MeasurementBasedCare()
     else:
         behaviour = FixedPolicy(name.removeprefix(FIXED_PREFIX), float(intensity))
     return Heuristic(name, behaviour)

@@ -28,13 +28,16 @@ from torch.distributions import Beta, Categorical
 from generators.signals import N_SIGNALS, WINDOW_DAYS
 from mano_gym.cohorts.cohort import STATIC_FEATURES
 from mano_gym.dynamics.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS
+from mano_gym.envs.episodes import DEFAULT_MAX_WEEKS
 
 OBS_DIM = len(STATIC_FEATURES) + WINDOW_DAYS * N_SIGNALS + 3 + N_TREATMENTS + 1
 _SPAN = INTENSITY_HIGH - INTENSITY_LOW
 _EDGE = 1e-4  # Beta samples are kept this far inside (0, 1), where the log-density is finite
 
 
-def flatten_observation(obs: dict[str, torch.Tensor], max_weeks: int = 12) -> torch.Tensor:
+def flatten_observation(
+    obs: dict[str, torch.Tensor], max_weeks: int = DEFAULT_MAX_WEEKS
+) -> torch.Tensor:
     """`(n, OBS_DIM)` float tensor of a batched observation (every part already in [0, 1]
     except `week`, divided here by `max_weeks`)."""
     n = obs["static"].shape[0]

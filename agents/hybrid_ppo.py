@@ -51,7 +51,9 @@ from mano_gym.envs.episodes import DYNAMICS
 from mano_gym.envs.vector import ManoPatientVectorEnv, step_info
 
 FORMAT = "mano-hybrid-ppo-1"
-_KEYS = ("config", "state_dict", "optimizer", "global_step", "iteration", "torch_rng", "numpy_rng")
+# what a policy file holds (the shipped one); a checkpoint also holds `_RESUME_KEYS`
+POLICY_KEYS = ("config", "state_dict", "optimizer", "global_step", "iteration")
+POLICY_KEYS += ("torch_rng", "numpy_rng")
 _RESUME_KEYS = ("env", "next_obs", "next_done", "episode_sums", "cuda_rng")  # for an exact resume
 
 
@@ -141,7 +143,7 @@ def save_checkpoint(path: Path, payload: dict) -> None:
 
 def load_policy(path: str | Path, device: str = "cpu") -> HybridPPOPolicy:
     """The policy of a hybrid-PPO checkpoint, checked and read with `weights_only=True`."""
-    payload = read_torch_checkpoint(path, FORMAT, "hybrid PPO checkpoint", _KEYS)
+    payload = read_torch_checkpoint(path, FORMAT, "hybrid PPO checkpoint", POLICY_KEYS)
     try:
         network = HybridActorCritic(**payload["config"]["network"]).to(device)
         network.load_state_dict(payload["state_dict"])
@@ -209,14 +211,17 @@ class EpisodeStats:
         if done.any():
             ended = {key: self.running[key][done] for key in _RUNNING}
             ended["risk_reduction"] = ended.pop("risk_drop") / risk_weight
-            ended["cured"] = terminated[done].float()
+            left = info["dropout"][done]
+            ended["cured"] = (terminated[done] & ~left).float()
+            ended["dropout"] = left.float()
             for key, value in ended.items():
                 self.ended.setdefault(key, []).append(value)
             for key in _RUNNING:
                 self.running[key] = torch.where(done, 0.0, self.running[key])
 
     def episode_means(self) -> dict[str, float]:
-        """Mean return, cure rate, risk reduction and safety cost of the ended episodes."""
+        """Mean return, cure and drop-out rates, risk reduction and safety cost of the ended
+        episodes."""
         return {key: torch.cat(values).mean().item() for key, values in self.ended.items()}
 
 
@@ -308,7 +313,6 @@ def train(
     is refused unless `resume` or `overwrite` says what to do with it."""
     run_dir = Path(run_dir) if run_dir is not None else None
     device = torch.device(config.device)
-    torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     # SAME_STEP: the observation after an episode's last week is the next patient's first,
     # which is what the rollout stores next; the ended episode's values are in final_info.
@@ -320,6 +324,9 @@ def train(
         assets=config.assets,
         autoreset_mode=AutoresetMode.SAME_STEP,
     )
+    # seeded after the environment is built: building its models the first time in a process
+    # draws from torch's global generator, which would make a first run differ from the rest
+    torch.manual_seed(config.seed)
     agent = HybridActorCritic(config.hidden).to(device)
     optimizer = torch.optim.Adam(agent.parameters(), lr=config.learning_rate, eps=1e-5)
     start_iteration, global_step = 1, 0
@@ -334,7 +341,7 @@ def train(
         if checkpoint is None or not checkpoint.is_file():
             raise FileNotFoundError(f"nothing to resume: no checkpoint in {run_dir}")
         saved = read_torch_checkpoint(
-            checkpoint, FORMAT, "hybrid PPO checkpoint", (*_KEYS, *_RESUME_KEYS)
+            checkpoint, FORMAT, "hybrid PPO checkpoint", (*POLICY_KEYS, *_RESUME_KEYS)
         )
         agent.load_state_dict(saved["state_dict"])
         optimizer.load_state_dict(saved["optimizer"])
@@ -453,6 +460,7 @@ def train(
 _TAGS = {
     "return": "episodic_return",
     "cured": "cure_rate",
+    "dropout": "dropout_rate",
     "risk_reduction": "risk_reduction",
     "cost": "safety_cost",
 }

@@ -19,7 +19,8 @@ A run directory holds `checkpoint.zip` (SB3's own file), `checkpoint.json` (whic
 encoding and config made it) and TensorBoard logs (`PPO_1/`, ...). Beside SB3's own scalars
 (`rollout/ep_rew_mean` from `Monitor`, `train/*`, `time/fps`) a callback logs the tags the
 hybrid PPO uses, averaged since the previous dump: `charts/episodic_return`,
-`charts/cure_rate`, `charts/risk_reduction`, `charts/safety_cost` (per ended episode),
+`charts/cure_rate`, `charts/dropout_rate`, `charts/risk_reduction`, `charts/safety_cost` (per
+ended episode),
 `charts/mean_intensity` and `charts/treatment_mix/<treatment>` (per patient-week).
 
 A trained model acts as a `mano_gym.envs.rollouts.Policy` through `SB3Policy`
@@ -218,10 +219,12 @@ class ManoMetricsCallback(BaseCallback):
         self._cost += [info["cost"] for info in infos]
         for i in np.flatnonzero(dones):
             info = infos[i]
-            # SB3's vectorised envs mark a truncation; Mano's only other end is a cure
+            # SB3's vectorised envs mark a truncation; Mano's other ends: a cure, a drop-out
+            truncated = info.get("TimeLimit.truncated", False)
             self.logger.record_mean(
-                "charts/cure_rate", float(not info.get("TimeLimit.truncated", False))
+                "charts/cure_rate", float(not truncated and not info["dropout"])
             )
+            self.logger.record_mean("charts/dropout_rate", float(info["dropout"]))
             self.logger.record_mean("charts/risk_reduction", self._risk_drop[i] / self._risk_weight)
             self.logger.record_mean("charts/safety_cost", self._cost[i])
             if "episode" in info:  # from Monitor

@@ -24,7 +24,7 @@ from predictor.labels import RISK_CLASSES, dass_risk_labels
 
 N = 4000
 WEEKS = 8
-ARRAYS = ("set_point", "first_scores", "responsiveness", "rhythm")
+ARRAYS = ("set_point", "first_scores", "responsiveness", "moderation", "treated_before", "rhythm")
 
 
 @pytest.fixture(scope="module")

@@ -23,13 +23,14 @@ from mano_gym.dynamics.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATM
 from mano_gym.envs.patient import ManoPatientEnv
 
 OBS_KEYS = {"static", "signals", "risk", "exposure", "week"}
-REWARD_TERMS = ("risk_drop", "intensity_cost", "safety_penalty", "cure_bonus")
+REWARD_TERMS = ("risk_drop", "intensity_cost", "safety_penalty", "dropout_penalty", "cure_bonus")
 INFO_KEYS = {
     "risk_score",
     *REWARD_TERMS,
     "cost",
     "sleep_loss",
     "heart_rate_rise",
+    "dropout",
     "signals",
     "treatment",
     "intensity",
@@ -38,11 +39,12 @@ INFO_KEYS = {
 }
 REFERENCE_INFO_KEYS = {"dass", "true_risk", "adverse_event", "deterioration"}
 CBT = TREATMENTS.index("cbt")
+APP = TREATMENTS.index("wellness_app")
 # Every info value has one type and shape, at reset too: NumPy numbers, Python bools, arrays.
 FLOAT, INT, BOOL = (np.float64, ()), (np.int64, ()), (bool, ())
 STEP_INFO_TYPES = {
     **dict.fromkeys(("risk_score", *REWARD_TERMS, "cost", "intensity"), FLOAT),
-    **dict.fromkeys(("sleep_loss", "heart_rate_rise"), BOOL),
+    **dict.fromkeys(("sleep_loss", "heart_rate_rise", "dropout"), BOOL),
     **dict.fromkeys(("treatment", "patient", "week"), INT),
     "signals": (np.dtype(np.float32), (WINDOW_DAYS, N_SIGNALS)),
 }
@@ -128,7 +130,7 @@ def test_observations_lie_in_the_observation_space_for_reset_and_twelve_steps(en
         assert_in_space(env.observation_space, obs)
         assert obs["week"][0] == week == info["week"]
         if terminated or truncated:
-            assert terminated or week == 12
+            assert terminated or week == env.max_weeks
             obs, _ = env.reset()
             assert_in_space(env.observation_space, obs)
             week = 0
@@ -254,7 +256,11 @@ def test_reward_is_risk_drop_minus_costs_plus_cure_bonus():
         a = env.action_space.sample()
         _, reward, terminated, truncated, info = env.step(a)
         expected = (
-            info["risk_drop"] - info["intensity_cost"] - info["safety_penalty"] + info["cure_bonus"]
+            info["risk_drop"]
+            - info["intensity_cost"]
+            - info["safety_penalty"]
+            - info["dropout_penalty"]
+            + info["cure_bonus"]
         )
         assert reward == pytest.approx(expected, abs=1e-5)
         assert info["risk_drop"] == pytest.approx(
@@ -263,7 +269,13 @@ def test_reward_is_risk_drop_minus_costs_plus_cure_bonus():
         cost = (0.0, 0.1, 0.4, 0.2, 0.3)[int(a["treatment"])] * float(a["intensity"][0])
         assert info["intensity_cost"] == pytest.approx(cost, abs=1e-6)
         assert info["safety_penalty"] == info["cost"]
-        assert info["cure_bonus"] == (2.0 if terminated else 0.0)
+        assert info["cure_bonus"] == (2.0 if terminated and not info["dropout"] else 0.0)
+        first = env.unwrapped.episodes.all_first_score[info["patient"]].item()
+        taken_back = 10.0 * max(first - info["risk_score"], 0.0)
+        assert info["dropout_penalty"] == pytest.approx(
+            (1.0 + taken_back) if info["dropout"] else 0.0, abs=1e-5
+        )
+        assert terminated or not info["dropout"]
         for term in REWARD_TERMS:
             seen[term] += info[term] != 0.0
         last_score = info["risk_score"]
@@ -283,27 +295,79 @@ def test_reward_weights_are_applied():
         assert info["risk_drop"] == pytest.approx(3.0 * (last - info["risk_score"]), abs=1e-4)
         assert info["intensity_cost"] == pytest.approx(0.4)
         assert info["safety_penalty"] == 0.5 * info["cost"]
-        assert info["cure_bonus"] == 7.0 * terminated
-        cured += terminated
+        cure = terminated and not info["dropout"]
+        assert info["cure_bonus"] == 7.0 * cure
+        cured += cure
         last = info["risk_score"]
         if terminated or truncated:
             last = env.reset()[1]["risk_score"]
     assert cured > 0
 
 
-@pytest.mark.parametrize("max_weeks", [12, 3])
-def test_episode_is_truncated_after_max_weeks(max_weeks):
-    # A cure threshold no predicted risk reaches, so every episode runs to its truncation.
+@pytest.mark.parametrize("max_weeks", [24, 3, 52])
+def test_episode_is_truncated_after_max_weeks_unless_the_patient_leaves_care(max_weeks):
+    # A cure threshold no predicted risk reaches, so an episode ends by truncation or drop-out.
     env = ManoPatientEnv(max_weeks=max_weeks, cure_threshold=1e-9)
     assert env.observation_space["week"].high[0] == max_weeks
-    for seed in range(3):
+    truncations = 0
+    for seed in range(6):
         trace = run_episode(env, [action(0, 0.1)] * (max_weeks + 5), seed=seed)
-        assert len(trace) == max_weeks + 1
         flags = [(step[2], step[3]) for step in trace[1:]]
-        assert flags == [(False, False)] * (max_weeks - 1) + [(False, True)]
-        assert trace[-1][4]["week"] == max_weeks
-        assert trace[-1][0]["week"][0] == max_weeks
+        weeks = len(trace) - 1
+        assert flags[:-1] == [(False, False)] * (weeks - 1)
+        if trace[-1][4]["dropout"]:
+            assert flags[-1] == (True, False) and weeks <= max_weeks
+        else:
+            assert flags[-1] == (False, True) and weeks == max_weeks
+            truncations += 1
+        assert trace[-1][4]["week"] == trace[-1][0]["week"][0] == weeks
         assert all(step[4]["cure_bonus"] == 0.0 for step in trace[1:])
+    assert truncations > 0
+
+
+def test_a_horizon_beyond_a_year_is_refused():
+    with pytest.raises(ValueError, match="max_weeks must be at most 52"):
+        ManoPatientEnv(max_weeks=53)
+
+
+@pytest.mark.parametrize("cure_weeks", [1, 2, 3])
+def test_a_cure_needs_the_risk_under_its_threshold_for_cure_weeks_in_a_row(cure_weeks):
+    env = ManoPatientEnv(cure_threshold=0.6, cure_weeks=cure_weeks)
+    env.action_space.seed(7)
+    cures = 0
+    for seed in range(20):
+        trace = run_episode(env, [action(CBT, 1.0)] * 30, seed=seed)
+        scores = [trace[0][1]["risk_score"]] + [step[4]["risk_score"] for step in trace[1:]]
+        for week, step in enumerate(trace[1:], start=1):
+            under = [s < 0.6 for s in scores[max(0, week - cure_weeks + 1) : week + 1]]
+            cured = step[2] and not step[4]["dropout"]
+            assert cured == (len(under) == cure_weeks and all(under) and week >= cure_weeks)
+            cures += cured
+    assert cures > 0
+
+
+def test_cure_weeks_must_be_a_positive_integer():
+    with pytest.raises(ValueError, match="cure_weeks must be >= 1"):
+        ManoPatientEnv(cure_weeks=0)
+    with pytest.raises(ValueError, match="cure_weeks must be an integer"):
+        ManoPatientEnv(cure_weeks=1.5)
+
+
+@pytest.mark.parametrize("dynamics", ["world_model", "reference"])
+def test_a_dropout_ends_the_episode_with_its_penalty(dynamics):
+    env = ManoPatientEnv(dynamics=dynamics, cure_threshold=1e-9, dropout_penalty=3.0)
+    dropouts = 0
+    for seed in range(40):
+        trace = run_episode(env, [action(APP, 1.0)] * 30, seed=seed)
+        last = trace[-1]
+        if last[4]["dropout"]:
+            dropouts += 1
+            assert last[2] and not last[3] and last[4]["dropout_penalty"] >= 3.0
+            # the improvement credited is taken back: the episode's risk terms sum to <= 0
+            risk = sum(step[4]["risk_drop"] for step in trace[1:]) - last[4]["dropout_penalty"]
+            assert risk <= -3.0 + 1e-4
+        assert not any(step[4]["dropout"] for step in trace[1:-1])
+    assert 5 < dropouts < 40  # the app loses many, not all (Torous et al. 2020)
 
 
 def test_episode_terminates_with_the_cure_bonus_when_risk_falls_below_the_threshold():
@@ -318,13 +382,13 @@ def test_episode_terminates_with_the_cure_bonus_when_risk_falls_below_the_thresh
         while True:
             _, reward, terminated, truncated, info = env.step(env.action_space.sample())
             assert not (terminated and truncated)
-            if terminated:
+            if terminated and not info["dropout"]:
                 assert info["risk_score"] < 0.9 and info["cure_bonus"] == 2.0
                 cures += 1
             else:
-                assert info["risk_score"] >= 0.9 and info["cure_bonus"] == 0.0
+                assert info["cure_bonus"] == 0.0
             if terminated or truncated:
-                assert not truncated or info["week"] == 12
+                assert not truncated or info["week"] == env.max_weeks
                 break
     assert cures > 0
 

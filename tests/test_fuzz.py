@@ -241,6 +241,8 @@ COHORT_ARRAYS = {  # name: (low, high) of its values
     "set_point": (0.0, 42.0),
     "first_scores": (0.0, 42.0),
     "responsiveness": (0.0, np.inf),
+    "moderation": (0.0, np.inf),
+    "treated_before": (0.0, 1.0),
     "rhythm": (1.0, 120.0),
     "first_signals": (1.0, 120.0),
 }

@@ -35,6 +35,7 @@ def test_heuristic_names_are_the_documented_ones():
         "fixed-exercise",
         "fixed-medication",
         "stepped-care",
+        "measurement-based-care",
     )
 
 
@@ -151,3 +152,21 @@ def test_intensity_outside_the_range_is_rejected(intensity):
     for name in ("fixed-cbt", "control"):
         with pytest.raises(ValueError, match="intensity"):
             make_heuristic(name, intensity)
+
+
+def test_measurement_based_care_switches_the_patients_whose_risk_does_not_fall():
+    patients = enrolled("eval")[:200]
+    env = ManoPatientVectorEnv(len(patients), cohort="eval", dynamics="reference")
+    obs, _ = env.reset(seed=3, options={"patients": patients})
+    policy = make_heuristic("measurement-based-care")
+    policy.reset(len(patients))
+    rng = np.random.default_rng(0)
+    given = []
+    for _ in range(12):
+        treatment, intensity = policy.act(obs, rng)
+        given.append((treatment, intensity))
+        obs, *_ = env.step({"treatment": treatment, "intensity": intensity[:, None]})
+    first, last = given[0], given[-1]
+    assert (first[0] == treatment_index("cbt")).all() and (first[1] == 0.6).all()
+    moved = (last[0] != first[0]) | (last[1] != first[1])
+    assert 0 < moved.sum() < len(patients)  # some climbed the ladder, some improved on step 1

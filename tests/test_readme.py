@@ -52,8 +52,7 @@ def test_later_benchmark_tables_are_the_latest_output():
         "world_model.md",
         "env_throughput.md",
         "training_throughput.md",
-        "agents.md",
-        "agents_sweep.md",
+        "adaptivity.md",
         "soak.md",
         "kill_matrix.md",
     ):

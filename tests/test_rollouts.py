@@ -7,13 +7,17 @@ from mano_gym.envs.patient import ManoPatientEnv
 from mano_gym.envs.rollouts import RiskScorePolicy, run_policy
 
 
-def test_every_enrolled_patient_is_treated_once_until_cure_or_twelve_weeks():
+def test_every_enrolled_patient_is_treated_once_until_cure_dropout_or_the_horizon():
     outcomes = run_policy(RiskScorePolicy(Untreated()), cohort="eval", dynamics="reference", seed=0)
-    enrolled = ManoPatientEnv(cohort="eval").episodes.enrolled
-    np.testing.assert_array_equal(outcomes.patients, enrolled)
-    assert outcomes.weeks.min() >= 1 and outcomes.weeks.max() == 12
-    np.testing.assert_array_equal(outcomes.cured, outcomes.cured & (outcomes.weeks <= 12))
-    assert np.all(outcomes.weeks[~outcomes.cured] == 12)  # not cured: truncated at week 12
+    env = ManoPatientEnv(cohort="eval")
+    np.testing.assert_array_equal(outcomes.patients, env.episodes.enrolled)
+    assert outcomes.weeks.min() >= 1 and outcomes.weeks.max() == env.max_weeks
+    assert not (outcomes.cured & outcomes.dropout).any()
+    assert outcomes.cured.any() and outcomes.dropout.any()
+    assert (outcomes.cured[outcomes.weeks == 1] == 0).all()  # a cure takes two weeks in a row
+    truncated = ~outcomes.cured & ~outcomes.dropout
+    assert np.all(outcomes.weeks[truncated] == env.max_weeks)
+    assert not (outcomes.true_cured & outcomes.dropout).any()  # a drop-out is not a remission
 
 
 def test_same_seed_same_outcomes_and_treatment_changes_them():

@@ -38,7 +38,7 @@ from mano_gym.dynamics.treatments import (
     TREATMENTS,
     check_actions,
 )
-from mano_gym.envs.episodes import RewardWeights
+from mano_gym.envs.episodes import DEFAULT_MAX_WEEKS, RewardWeights
 from mano_gym.envs.rollouts import enrolled, run_policy
 from mano_gym.envs.vector import ManoPatientVectorEnv
 from mano_gym.wrappers import (
@@ -164,7 +164,8 @@ CBT = TREATMENTS.index("cbt")
 
 class _Observer(BaseCallback):
     """Recomputes, per PPO rollout, what `ManoMetricsCallback` logs, from the infos alone:
-    a cure is a risk score under the cure threshold."""
+    a cure is an episode that ends under the cure threshold without a drop-out or a
+    truncation."""
 
     def _on_training_start(self) -> None:
         self.cost = np.zeros(self.training_env.num_envs)
@@ -180,7 +181,10 @@ class _Observer(BaseCallback):
         self.doses += [info["intensity"] for info in infos]
         self.cost += [info["cost"] for info in infos]
         for i in np.flatnonzero(self.locals["dones"]):
-            self.cured.append(infos[i]["risk_score"] < RewardWeights().cure_threshold)
+            info = infos[i]
+            under = info["risk_score"] < RewardWeights().cure_threshold
+            ended_early = not info.get("TimeLimit.truncated", False) and not info["dropout"]
+            self.cured.append(under and ended_early)
             self.costs.append(self.cost[i])
             self.cost[i] = 0.0
         return True
@@ -389,7 +393,7 @@ def test_trained_agents_evaluate_like_any_other(ppo_run, observations):
     assert isinstance(policy, SB3Policy)
     outcomes = run_policy(policy, "eval", seed=0, patients=enrolled("eval")[:16])
     assert outcomes.returns.shape == (16,) and np.isfinite(outcomes.returns).all()
-    assert ((outcomes.weeks >= 1) & (outcomes.weeks <= 12)).all()
+    assert ((outcomes.weeks >= 1) & (outcomes.weeks <= DEFAULT_MAX_WEEKS)).all()
 
     sampled = SB3Policy(policy.model, "multidiscrete", deterministic=False)
     a = sampled.act(observations, np.random.default_rng(5))

@@ -45,12 +45,19 @@ from mano_gym.build.manifest import (
 from mano_gym.build.predictor import CohortConfig
 from mano_gym.build.world_model_fidelity import one_week_fidelity, rollout_drift
 from mano_gym.build.world_model_training import WorldModelConfig, train_world_model
-from mano_gym.cohorts.behaviour import BehaviourPolicy, FixedPolicy, SteppedCare, Untreated
+from mano_gym.cohorts.behaviour import (
+    BehaviourPolicy,
+    FixedPolicy,
+    MeasurementBasedCare,
+    SteppedCare,
+    Untreated,
+)
 from mano_gym.cohorts.cohort import Cohort, enrolled_patients
 from mano_gym.cohorts.sampling import make_cohort
 from mano_gym.cohorts.trials import make_trials
 from mano_gym.dynamics.treatments import TREATMENTS
 from mano_gym.dynamics.world_model import WorldModel
+from mano_gym.envs.episodes import DEFAULT_MAX_WEEKS
 from mano_gym.envs.rollouts import RiskScorePolicy, run_policy
 
 RANKING_INTENSITIES = (0.3, 1.0)
@@ -58,7 +65,8 @@ RANKING_INTENSITIES = (0.3, 1.0)
 
 @dataclass
 class WorldModelTrainingConfig:
-    cohort: CohortConfig = field(default_factory=CohortConfig)
+    # trials as long as the environment's episodes, so the model sees the weeks an agent reaches
+    cohort: CohortConfig = field(default_factory=lambda: CohortConfig(weeks=DEFAULT_MAX_WEEKS))
     replicas: int = 8  # trajectories per enrolled train patient, each under its own policy
     world_model: WorldModelConfig = field(default_factory=WorldModelConfig)
 
@@ -67,13 +75,18 @@ class WorldModelTrainingConfig:
 
 
 def ranking_policies() -> dict[str, BehaviourPolicy]:
-    """The fixed policies whose returns are ranked under both dynamics: no treatment, every
-    active treatment at a low and a full intensity, and stepped care (10 in all)."""
+    """The policies whose returns are ranked under both dynamics: no treatment, every active
+    treatment at a low and a full intensity, and the adaptive ones: stepped care and
+    measurement-based care starting on CBT or on medication (12 in all)."""
     policies: dict[str, BehaviourPolicy] = {"control": Untreated()}
     for treatment in TREATMENTS[1:]:
         for intensity in RANKING_INTENSITIES:
             policies[f"{treatment}-{intensity}"] = FixedPolicy(treatment, intensity)
     policies["stepped-care"] = SteppedCare()
+    policies["measurement-based-care"] = MeasurementBasedCare()
+    policies["measurement-based-care-medication-first"] = MeasurementBasedCare(
+        (("medication", 0.6), ("medication", 1.0), ("cbt", 1.0), ("exercise", 1.0))
+    )
     return policies
 
 

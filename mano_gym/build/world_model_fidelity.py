@@ -36,10 +36,11 @@ def one_week_fidelity(model: WorldModel, trials: Trials, seed: int = 0) -> dict[
         raise ValueError("one-week fidelity needs trials made with redraw=True")
     x = trials.tensors(model.device)
     generator = torch.Generator(model.device).manual_seed(seed)
-    errors, sampled_errors, inside = [], [], []
+    errors, sampled_errors, inside, hazards = [], [], [], []
     belief = model.initial_belief(len(trials))
     for t in range(trials.weeks):
-        mean, var, belief = model.predict(trial_week(x, t, x["signals"][:, t]), belief)
+        mean, var, hazard, belief = model.predict(trial_week(x, t, x["signals"][:, t]), belief)
+        hazards.append(hazard)
         truth = x["signals"][:, t + 1]
         noise = torch.randn(mean.shape, generator=generator, device=model.device)
         sample = model.to_support(mean + var.sqrt() * noise)
@@ -52,7 +53,12 @@ def one_week_fidelity(model: WorldModel, trials: Trials, seed: int = 0) -> dict[
         "sample_mae": torch.stack(sampled_errors).mean(dim=(0, 1, 2)).cpu().numpy(),
         "coverage_90": torch.stack(inside).mean(dim=(0, 1, 2)).cpu().numpy(),
     }
-    metrics: dict[str, float] = {}
+    hazard = torch.stack(hazards, dim=1).cpu().numpy()
+    metrics: dict[str, float] = {
+        "dropout_hazard_mae": float(np.abs(hazard - trials.dropout_hazard).mean()),
+        "dropout_hazard_mean": float(hazard.mean()),
+        "dropout_hazard_mean_reference": float(trials.dropout_hazard.mean()),
+    }
     for i, name in enumerate(SIGNAL_NAMES):
         metrics[f"mae.{name}"] = float(per_signal["mae"][i])
         metrics[f"noise_floor.{name}"] = float(floor[i])
@@ -71,7 +77,7 @@ def rollout_drift(model: WorldModel, trials: Trials, seed: int = 0) -> dict[str,
     belief = model.initial_belief(len(trials))
     for t in range(trials.weeks):
         noise = torch.randn(last.shape, generator=generator, device=model.device)
-        last, belief = model.sample(trial_week(x, t, last), belief, noise)
+        last, _, belief = model.sample(trial_week(x, t, last), belief, noise)
     model_mean = last.mean(dim=1).mean(dim=0).cpu().numpy()
     reference_week = trials.signals[:, -1].mean(axis=1)
     drift = model_mean - reference_week.mean(axis=0)

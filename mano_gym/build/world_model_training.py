@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from generators.config_checks import (
     DEVICE,
     FRACTION,
+    NON_NEGATIVE,
     NON_NEGATIVE_INT,
     OPEN_FRACTION,
     POSITIVE,
@@ -46,6 +47,7 @@ class WorldModelConfig:
     anneal_fraction: float = 0.5  # share of the epochs over which teacher forcing falls
     validation_fraction: float = 0.1  # share of patients held out for model selection
     grad_clip: float = 1.0
+    dropout_weight: float = 1.0  # weight of the drop-out hazard's cross-entropy in the loss
     seed: int = 0
     device: str = "cpu"
 
@@ -61,6 +63,7 @@ class WorldModelConfig:
                 "anneal_fraction": Rule(lambda v: OPEN_FRACTION.check(v) or v == 1, "in (0, 1]"),
                 "validation_fraction": OPEN_FRACTION,
                 "grad_clip": POSITIVE,
+                "dropout_weight": NON_NEGATIVE,
                 "seed": NON_NEGATIVE_INT,
                 "device": DEVICE,
             },
@@ -73,18 +76,23 @@ def rollout_nll(
     teacher: float,
     support: SignalSupport,
     generator: torch.Generator,
+    dropout_weight: float,
 ) -> torch.Tensor:
-    """Mean Gaussian NLL (standardised units) of every week of these trajectories, each week's
-    input being the true last week with probability `teacher`, else the model's own sample."""
+    """Mean Gaussian NLL (standardised units) of every week of these trajectories, plus
+    `dropout_weight` x the cross-entropy of the predicted drop-out hazard against the
+    simulator's; each week's input is the true last week with probability `teacher`, else the
+    model's own sample."""
     signals = batch["signals"]
     last = signals[:, 0]
     belief = signals.new_zeros(len(signals), network.config["hidden"])
     mean_sd = network.signal_mean, network.signal_std
     total = signals.new_zeros(())
     for t in range(signals.shape[1] - 1):
-        mean, log_var, belief = network(trial_week(batch, t, last), belief)
+        mean, log_var, dropout, belief = network(trial_week(batch, t, last), belief)
         target = (signals[:, t + 1] - mean_sd[0]) / mean_sd[1]
         total = total + F.gaussian_nll_loss(mean, target, log_var.exp(), full=True)
+        hazard = batch["dropout_hazard"][:, t]
+        total = total + dropout_weight * F.binary_cross_entropy_with_logits(dropout, hazard)
         if teacher < 1.0:
             with torch.no_grad():
                 noise = torch.randn(mean.shape, generator=generator, device=mean.device)
@@ -135,7 +143,12 @@ def train_world_model(
         for start in range(0, n, config.batch_size):
             rows = order[start : start + config.batch_size]
             loss = rollout_nll(
-                network, {k: v[rows] for k, v in train.items()}, teacher, support, generator
+                network,
+                {k: v[rows] for k, v in train.items()},
+                teacher,
+                support,
+                generator,
+                config.dropout_weight,
             )
             optimiser.zero_grad()
             loss.backward()
@@ -145,7 +158,8 @@ def train_world_model(
         network.eval()
         with torch.no_grad():
             check = torch.Generator(config.device).manual_seed(config.seed + 1)
-            val_nll = rollout_nll(network, val, 0.0, support, check).item()
+            val_nll = rollout_nll(network, val, 0.0, support, check, config.dropout_weight)
+            val_nll = val_nll.item()
         curve.append((float(np.mean(losses)), val_nll, teacher))
         if val_nll < best:
             best, best_state = val_nll, copy.deepcopy(network.state_dict())

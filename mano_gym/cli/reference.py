@@ -55,9 +55,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
             args.patients, args.seed, load_profile_generator(), load_rhythm_generator()
         )
         checks = validate_reference(cohort, seed=args.seed)
+    status = 0 if all(c.passed for c in checks) else 1
     if args.json:
         print(json.dumps(checks_to_metrics(checks), indent=2))
-        return 0
+        return status
     table = Table(title="reference simulator validation", title_justify="left")
     for column in ("check", "value", "target", "", "source"):
         table.add_column(column)
@@ -70,7 +71,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
             check.source,
         )
     Console().print(table)
-    return 0 if all(c.passed for c in checks) else 1
+    return status
 
 
 def run_generate_cohort(args: argparse.Namespace) -> int:

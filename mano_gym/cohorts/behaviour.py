@@ -13,6 +13,11 @@ matter to stepped care) and returns `(treatment, intensity)` arrays.
 | `SteppedCare`   | starts on the lowest step; after two weeks without a fall in risk, steps  |
 |                 | up (app -> CBT -> medication) unless risk is already low; steps down once |
 |                 | risk has fallen two weeks in a row                                        |
+| `MeasurementBasedCare` | STAR*D-like: starts on the first step of its ladder; after `patience` |
+|                 | weeks without the risk falling by `target` (a share) since the step     |
+|                 | began, moves to the next step (a higher intensity, or a switch)         |
+| `SwitchingPolicy` | a random treatment at a random intensity, switched once to another at |
+|                 | a random week                                                             |
 | `NoisyPolicy`   | another policy, replaced by a random action with probability `epsilon`    |
 """
 
@@ -36,6 +41,16 @@ STEPPED_CARE_LADDER: tuple[tuple[str, float], ...] = (
     ("medication", 0.6),
 )
 STEPPED_CARE_PATIENCE = 2  # weeks without improvement before stepping up (and of it before down)
+# Measurement-based care's ladder (judgement, after STAR*D and Guo et al. 2015: raise the dose
+# of the first treatment, then switch): (treatment, intensity) from the first step on.
+MBC_LADDER: tuple[tuple[str, float], ...] = (
+    ("cbt", 0.6),
+    ("cbt", 1.0),
+    ("medication", 1.0),
+    ("exercise", 1.0),
+)
+MBC_PATIENCE = 4  # weeks on a step before judging it (Szegedi et al. 2009: 2-4 weeks)
+MBC_TARGET = 0.2  # the share the risk must fall by on a step (the 20% early-improvement cut)
 
 
 class BehaviourPolicy(Protocol):
@@ -108,6 +123,72 @@ class SteppedCare:
             self.improving[down] = 0
         self.last_risk = risk
         return self.ladder[self.step], self.intensities[self.step]
+
+
+class MeasurementBasedCare:
+    """Measurement-based care: each patient climbs `ladder` (`(treatment, intensity)` steps)
+    when the risk has not fallen by the share `target` within `patience` weeks of the step's
+    start; the last step is kept."""
+
+    def __init__(
+        self,
+        ladder: tuple[tuple[str, float], ...] = MBC_LADDER,
+        patience: int = MBC_PATIENCE,
+        target: float = MBC_TARGET,
+    ) -> None:
+        if not ladder:
+            raise ValueError("the ladder needs at least one step")
+        if patience < 1 or not 0.0 <= target < 1.0:
+            raise ValueError(
+                f"patience must be >= 1 and target in [0, 1), got {patience} and {target}"
+            )
+        steps = [FixedPolicy(t, i) for t, i in ladder]  # checks names and intensities
+        self.treatments = np.array([step.treatment for step in steps])
+        self.intensities = np.array([step.intensity for step in steps])
+        self.patience, self.target = patience, target
+        self.reset(0)
+
+    def reset(self, n: int) -> None:
+        self.step = np.zeros(n, np.int64)
+        self.weeks = np.zeros(n, np.int64)  # weeks on the current step
+        self.start_risk: np.ndarray | None = None  # the risk when the current step began
+
+    def act(self, risk: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        risk = np.asarray(risk, dtype=np.float64)
+        if self.start_risk is None:
+            self.start_risk = risk.copy()
+        judged = self.weeks >= self.patience
+        failed = judged & (risk > (1.0 - self.target) * self.start_risk)
+        climb = failed & (self.step < len(self.treatments) - 1)
+        self.step = self.step + climb
+        self.weeks = np.where(climb, 0, self.weeks) + 1
+        self.start_risk = np.where(climb, risk, self.start_risk)
+        return self.treatments[self.step], self.intensities[self.step]
+
+
+class SwitchingPolicy:
+    """A random treatment at a random intensity, switched once, in a random week between
+    `earliest` and `latest`, to another random treatment and intensity."""
+
+    def __init__(self, earliest: int = 3, latest: int = 16) -> None:
+        if not 1 <= earliest <= latest:
+            raise ValueError(f"need 1 <= earliest <= latest, got {earliest}, {latest}")
+        self.earliest, self.latest = earliest, latest
+        self.reset(0)
+
+    def reset(self, n: int) -> None:
+        self.n, self.week, self.plan = n, 0, None
+
+    def act(self, risk: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        if self.plan is None:
+            n = len(risk)
+            first, second = random_actions(n, rng), random_actions(n, rng)
+            switch = rng.integers(self.earliest, self.latest + 1, n)
+            self.plan = first, second, switch
+        (t1, i1), (t2, i2), switch = self.plan
+        self.week += 1
+        later = self.week > switch
+        return np.where(later, t2, t1), np.where(later, i2, i1)
 
 
 class NoisyPolicy:

@@ -70,6 +70,8 @@ _COHORT_ARRAYS = (
     "set_point",
     "first_scores",
     "responsiveness",
+    "moderation",
+    "treated_before",
     "rhythm",
     "first_signals",
 )
@@ -109,6 +111,8 @@ class Cohort:
             "set_point": self.patients.set_point,
             "first_scores": self.patients.first_scores,
             "responsiveness": self.patients.responsiveness,
+            "moderation": self.patients.moderation,
+            "treated_before": self.patients.treated_before,
             "rhythm": self.patients.rhythm.astype(np.float32),  # TimeGAN output: float32 exact
             "first_signals": self.first_signals,
             "profiles": self.profile_table,
@@ -146,6 +150,8 @@ class Cohort:
             "set_point": ((n, 3), 0.0, DASS_MAX),
             "first_scores": ((n, 3), 0.0, DASS_MAX),
             "responsiveness": ((n, len(TREATMENTS)), 0.0, np.inf),
+            "moderation": ((n, len(TREATMENTS)), 0.0, np.inf),
+            "treated_before": ((n,), 0.0, 1.0),
             "rhythm": ((n, WINDOW_DAYS, N_SIGNALS), *signals),
             "first_signals": ((n, WINDOW_DAYS, N_SIGNALS), *signals),
         }
@@ -174,6 +180,8 @@ class Cohort:
             arrays["set_point"],
             arrays["first_scores"],
             arrays["responsiveness"],
+            arrays["moderation"],
+            arrays["treated_before"],
             arrays["rhythm"].astype(np.float64),
         )
         seed = int(arrays["seed"]) if "seed" in arrays else -1

@@ -16,6 +16,9 @@ profile, exposure trace, action) -> next week`:
 | `treatment` | (P, W) int64       | treatment given in week t+1                              |
 | `intensity` | (P, W) float32     | its intensity                                            |
 | `scores`    | (P, W+1, 3) f32    | latent DASS scores (for analysis; not a model input)     |
+| `dropout_hazard` | (P, W) f32    | the probability of leaving care in week t+1 (a target;   |
+|             |                    | trajectories go on after a drop-out, so every week of    |
+|             |                    | signals is seen)                                         |
 | `patient`   | (P,) int64         | the patient's index in its cohort                        |
 | `policy`    | (P,) int64         | index into `policy_names`                                |
 | `redrawn`   | (P, W', 7, 5) f32  | with `redraw=True`, a second independent draw of each    |
@@ -37,9 +40,11 @@ from generators.signals import N_SIGNALS, SIGNAL_NAMES, WINDOW_DAYS
 from mano_gym.cohorts.behaviour import (
     BehaviourPolicy,
     FixedPolicy,
+    MeasurementBasedCare,
     NoisyPolicy,
     RandomPolicy,
     SteppedCare,
+    SwitchingPolicy,
 )
 from mano_gym.cohorts.cohort import STATIC_FEATURES, Cohort
 from mano_gym.dynamics.reference import ReferenceSimulator, Week
@@ -51,7 +56,9 @@ TRIAL_INTENSITIES = (0.1, 0.4, 0.7, 1.0)
 
 def trial_policies() -> list[tuple[str, float, BehaviourPolicy]]:
     """`(name, share of trajectories, policy)`: random, every treatment at several fixed
-    intensities, stepped care, and noisy mixtures of fixed treatments and stepped care."""
+    intensities, stepped care, measurement-based care, one random switch, and noisy mixtures
+    of fixed treatments, stepped care and measurement-based care (so that the world model sees
+    adaptive histories)."""
     fixed = [(f"fixed-{t}-{i}", FixedPolicy(t, i)) for t in TREATMENTS for i in TRIAL_INTENSITIES]
     noisy = [
         (f"noisy-{name}", NoisyPolicy(policy, 0.3))
@@ -59,11 +66,14 @@ def trial_policies() -> list[tuple[str, float, BehaviourPolicy]]:
         if policy.intensity == 0.7
     ]
     return [
-        ("random", 0.25, RandomPolicy()),
-        *((name, 0.35 / len(fixed), policy) for name, policy in fixed),
-        ("stepped-care", 0.15, SteppedCare()),
-        ("noisy-stepped-care", 0.1, NoisyPolicy(SteppedCare(), 0.3)),
-        *((name, 0.15 / len(noisy), policy) for name, policy in noisy),
+        ("random", 0.15, RandomPolicy()),
+        *((name, 0.3 / len(fixed), policy) for name, policy in fixed),
+        ("stepped-care", 0.1, SteppedCare()),
+        ("noisy-stepped-care", 0.05, NoisyPolicy(SteppedCare(), 0.3)),
+        ("measurement-based-care", 0.1, MeasurementBasedCare()),
+        ("noisy-measurement-based-care", 0.05, NoisyPolicy(MeasurementBasedCare(), 0.3)),
+        ("switching", 0.15, SwitchingPolicy()),
+        *((name, 0.1 / len(noisy), policy) for name, policy in noisy),
     ]
 
 
@@ -78,6 +88,7 @@ class Trials:
     treatment: np.ndarray
     intensity: np.ndarray
     scores: np.ndarray
+    dropout_hazard: np.ndarray
     patient: np.ndarray
     policy: np.ndarray
     redrawn: np.ndarray
@@ -92,8 +103,9 @@ class Trials:
 
     def tensors(self, device: str | torch.device) -> dict[str, torch.Tensor]:
         """The world model's inputs and targets (static, baseline, signals, exposure,
-        treatment, intensity) as tensors on `device`."""
+        treatment, intensity, dropout_hazard) as tensors on `device`."""
         names = ("static", "baseline", "signals", "exposure", "treatment", "intensity")
+        names += ("dropout_hazard",)
         return {name: torch.as_tensor(getattr(self, name), device=device) for name in names}
 
     def subset(self, index: np.ndarray) -> Trials:
@@ -136,6 +148,7 @@ class Trials:
             "treatment": (n, weeks),
             "intensity": (n, weeks),
             "scores": (n, weeks + 1, 3),
+            "dropout_hazard": (n, weeks),
             "patient": (n,),
             "policy": (n,),
             "redrawn": (n, arrays["redrawn"].shape[1], WINDOW_DAYS, N_SIGNALS),
@@ -194,6 +207,7 @@ def make_trials(
     treatment = np.zeros((p, w), np.int64)
     intensity = np.zeros((p, w), np.float32)
     scores = np.zeros((p, w + 1, 3), np.float32)
+    hazard = np.zeros((p, w), np.float32)
     redrawn = np.zeros((p, w if redraw else 0, WINDOW_DAYS, N_SIGNALS), np.float32)
     for k, (_, _, policy) in enumerate(policies):
         rows = np.flatnonzero(assignment == k)
@@ -212,6 +226,7 @@ def make_trials(
             state, week = simulator.step(patients, state, given, dose, rng)
             trace = next_exposure(trace, given, dose)
             treatment[rows, t], intensity[rows, t] = given, dose
+            hazard[rows, t] = week.dropout_hazard
             signals[rows, t + 1], scores[rows, t + 1] = week.signals, week.scores
             exposure[rows, t + 1] = trace
     return Trials(
@@ -222,6 +237,7 @@ def make_trials(
         treatment=treatment,
         intensity=intensity,
         scores=scores,
+        dropout_hazard=hazard,
         patient=patient,
         policy=assignment.astype(np.int64),
         redrawn=redrawn,

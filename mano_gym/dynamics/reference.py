@@ -11,11 +11,17 @@ One step is one week, vectorised over patients (NumPy), every random draw from t
 | part          | model                                                                      |
 |---------------|----------------------------------------------------------------------------|
 | latent state  | DASS depression, anxiety, stress (DASS-42 scale, 0-42); exposure to each   |
-|               | treatment (0-1, with onset kinetics); adherence (0-1); weeks on medication |
+|               | treatment (0-1, with onset kinetics); adherence (0-1); weeks on medication;|
+|               | each treatment's peak exposure this episode; the set point                 |
 | patient       | set point (trait severity) and first-week scores from a population prior   |
-|               | conditioned on the profile; responsiveness to each treatment (log-normal)  |
+|               | conditioned on the profile; responsiveness to each treatment (log-normal,  |
+|               | a part shared across treatments); moderation of each treatment's effect by |
+|               | what a clinician sees (baseline severity, anxiety, sleep, earlier care)    |
 | weekly change | d' = d + drift * (set point - d) - effect * d + life event + noise         |
-| effect        | 1 - prod_k (1 - emax_k * responsiveness_k * exposure_k)                    |
+| effect        | 1 - prod_k (1 - emax_k * responsiveness_k * moderation_k * earlier_k *     |
+|               | exposure_k), CBT's exposure never below `cbt_durability` x its peak (its   |
+|               | skills), earlier_k lowered by every other treatment taken this episode     |
+| set point     | follows lower scores down while on treatment (recovery consolidates)       |
 | exposure      | relaxes at the treatment's onset rate toward adherence * dose(intensity),  |
 |               | dose = Emax curve in intensity, 1 at full intensity                        |
 | adherence     | relaxes toward 1 - burden(treatment, intensity, side effects)              |
@@ -25,6 +31,13 @@ One step is one week, vectorised over patients (NumPy), every random draw from t
 |               | sleep and heart rate + day-to-day noise, put on each signal's support      |
 | safety flags  | `adverse_event` (side effects, exercise strain), `deterioration`           |
 |               | (depression up by a reliable-change margin in a week)                      |
+| drop-out      | weekly hazard per treatment, rising with severity, medication side effects |
+|               | and lost adherence (burden); the week reports it and a draw from it        |
+
+Switching restarts a treatment's onset (its exposure builds from where it has faded to) and
+medication's side effects (tolerance is lost once it stops). Stopping medication lets its
+benefit fade with its exposure, so scores drift back toward the set point (relapse); CBT's
+skills stay.
 """
 
 from __future__ import annotations
@@ -46,14 +59,15 @@ SAFETY_FLAGS: tuple[str, ...] = ("adverse_event", "deterioration")
 _DEP, _ANX, _STRESS = range(3)
 _MEDICATION = TREATMENTS.index("medication")
 _EXERCISE = TREATMENTS.index("exercise")
+_CBT = TREATMENTS.index("cbt")
 
 
-def _per_treatment(**values: float) -> tuple[float, ...]:
-    """A per-treatment tuple in `TREATMENTS` order; treatments not named get 0."""
+def _per_treatment(default: float = 0.0, **values: float) -> tuple[float, ...]:
+    """A per-treatment tuple in `TREATMENTS` order; treatments not named get `default`."""
     unknown = set(values) - set(TREATMENTS)
     if unknown:
         raise ValueError(f"unknown treatments {sorted(unknown)}; known: {', '.join(TREATMENTS)}")
-    return tuple(float(values.get(name, 0.0)) for name in TREATMENTS)
+    return tuple(float(values.get(name, default)) for name in TREATMENTS)
 
 
 @dataclass(frozen=True)
@@ -83,13 +97,13 @@ class ReferenceParameters:
     excursion_sd: float = 0.65
     # Weekly dynamics.
     drift: float = 0.06  # fraction of the gap to the set point closed per week
-    noise_scale: float = 0.5  # weekly noise SD = noise_scale * sqrt(score + noise_offset)
+    noise_scale: float = 0.43  # weekly noise SD = noise_scale * sqrt(score + noise_offset)
     noise_offset: float = 4.0
     life_event_rate: float = 0.01  # severe life events per patient-week
     life_event_mean: tuple[float, float, float] = (7.0, 5.0, 9.0)  # mean jump (exponential)
     # Treatments.
     emax: tuple[float, ...] = _per_treatment(  # weekly share of the score removed at full exposure
-        wellness_app=0.0227, cbt=0.0616, exercise=0.0575, medication=0.0378
+        wellness_app=0.0227, cbt=0.0616, exercise=0.0575, medication=0.048
     )
     onset_rate: tuple[float, ...] = _per_treatment(
         wellness_app=0.7, cbt=0.35, exercise=0.6, medication=0.25
@@ -97,7 +111,26 @@ class ReferenceParameters:
     ed50: tuple[float, ...] = _per_treatment(
         wellness_app=0.3, cbt=0.4, exercise=0.4, medication=0.3
     )
-    responsiveness_sd: float = 0.6  # log-normal SD of individual responsiveness (mean 1)
+    responsiveness_sd: float = 1.5  # log-normal SD of individual responsiveness (mean 1)
+    responsiveness_shared: float = 0.8  # correlation of log responsiveness across treatments
+    effect_cap: float = 0.5  # most of a score one treatment removes in a week
+    # Moderators: multipliers of a treatment's effect from what a clinician sees at intake.
+    # Severity: 1 + slope * (first-week depression - severity_centre) / severity_band, >= floor.
+    severity_slope: tuple[float, ...] = _per_treatment(cbt=0.15, exercise=0.1, medication=0.45)
+    severity_centre: float = 21.0  # DASS-42 depression: the "severe" cut
+    severity_band: float = 7.0  # DASS-42 points per severity band
+    severity_floor: float = 0.4
+    anxious_threshold: float = 15.0  # first-week DASS-42 anxiety at "severe": anxious depression
+    anxious_factor: tuple[float, ...] = _per_treatment(1.0, cbt=0.85, medication=0.65)
+    poor_sleep_hours: float = 6.0  # a baseline week sleeping less on average: poor sleep
+    poor_sleep_factor: tuple[float, ...] = _per_treatment(1.0, cbt=1.4)
+    treated_before_factor: tuple[float, ...] = _per_treatment(1.0, cbt=0.9, medication=0.7)
+    earlier_course_factor: tuple[float, ...] = _per_treatment(  # per other course taken
+        1.0, wellness_app=0.4, cbt=0.4, exercise=0.25, medication=0.3
+    )
+    cbt_durability: float = 0.3  # share of CBT's peak exposure its skills keep after it stops
+    consolidation_rate: float = 0.085  # share of the gap to lower scores the set point closes
+    consolidation_exposure: float = 0.1  # weekly, at a total exposure of at least this
     burden: tuple[float, ...] = _per_treatment(
         wellness_app=0.10, cbt=0.15, exercise=0.20, medication=0.10
     )
@@ -109,6 +142,14 @@ class ReferenceParameters:
     adverse_event_per_side_effect: float = 0.25  # weekly probability at full side effects
     adverse_event_exercise: float = 0.01  # weekly probability at full exercise intensity
     deterioration_margin: float = 6.0  # depression rise in one week flagged as deterioration
+    # Drop-out: weekly hazard = base * (1 + severity * (depression - severity_centre) /
+    # severity_band, >= 0) + side_effect * side effects + adherence * (1 - adherence).
+    dropout_base: tuple[float, ...] = _per_treatment(
+        control=0.012, wellness_app=0.045, cbt=0.016, exercise=0.013, medication=0.006
+    )
+    dropout_severity: tuple[float, ...] = _per_treatment(exercise=0.3)
+    dropout_side_effect: float = 0.015
+    dropout_adherence: float = 0.02
     # Emission: signal shift per unit of (score - population mean) / 42, per subscale driver.
     severity_shift: dict[str, tuple[float, float, float]] = field(
         default_factory=lambda: {
@@ -126,7 +167,9 @@ class ReferenceParameters:
     daily_noise_sd: tuple[float, ...] = (0.3, 0.3, 1.0, 0.3, 0.3)
 
     def __post_init__(self) -> None:
-        for name in ("emax", "onset_rate", "ed50", "burden"):
+        factors = ("anxious_factor", "poor_sleep_factor", "treated_before_factor")
+        factors += ("earlier_course_factor", "dropout_base", "dropout_severity")
+        for name in ("emax", "onset_rate", "ed50", "burden", "severity_slope", *factors):
             if len(getattr(self, name)) != N_TREATMENTS:
                 raise ValueError(f"{name} needs one value per treatment ({N_TREATMENTS})")
         for name in ("side_effect_shift", "exercise_shift", "cbt_shift", "daily_noise_sd"):
@@ -141,6 +184,15 @@ class ReferenceParameters:
             raise ValueError(f"severity_shift needs exactly the signals {SIGNAL_NAMES}")
         if not all(0.0 < r <= 1.0 for r in self.onset_rate[1:]):
             raise ValueError("onset_rate of an active treatment must lie in (0, 1]")
+        fractions = ("responsiveness_shared", "effect_cap", "severity_floor", "cbt_durability")
+        fractions += ("consolidation_rate",)
+        for name in fractions:
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must lie in [0, 1], got {getattr(self, name)}")
+        if any(v < 0 for name in factors for v in getattr(self, name)):
+            raise ValueError(f"{', '.join(factors)} must be >= 0")
+        if self.consolidation_exposure < 0:
+            raise ValueError("consolidation_exposure must be >= 0")
 
     def with_changes(self, **changes) -> ReferenceParameters:
         """A copy with some fields replaced (for sensitivity studies)."""
@@ -157,7 +209,9 @@ class Patients:
 
     set_point: np.ndarray  # (n, 3) trait DASS scores
     first_scores: np.ndarray  # (n, 3) DASS scores in the first observed week
-    responsiveness: np.ndarray  # (n, 5) multiplier of each treatment's effect (control: 0)
+    responsiveness: np.ndarray  # (n, 5) unobserved multiplier of each treatment's effect
+    moderation: np.ndarray  # (n, 5) multiplier of each treatment's effect from intake
+    treated_before: np.ndarray  # (n,) 1 if treated before this episode (profile), else 0
     rhythm: np.ndarray  # (n, 7, 5) baseline week of signals, real units
 
     def __len__(self) -> int:
@@ -175,16 +229,14 @@ class PatientState:
     exposure: np.ndarray  # (n, 5) effective exposure to each treatment, 0-1
     adherence: np.ndarray  # (n,) share of the prescribed dose taken, 0-1
     medication_weeks: np.ndarray  # (n,) consecutive weeks on medication so far
+    peak: np.ndarray  # (n, 5) highest exposure to each treatment so far this episode
+    set_point: np.ndarray  # (n, 3) trait scores, lowered by consolidated recovery
     week: int = 0
 
+    ARRAYS = ("scores", "exposure", "adherence", "medication_weeks", "peak", "set_point")
+
     def copy(self) -> PatientState:
-        return PatientState(
-            self.scores.copy(),
-            self.exposure.copy(),
-            self.adherence.copy(),
-            self.medication_weeks.copy(),
-            self.week,
-        )
+        return PatientState(*(getattr(self, name).copy() for name in self.ARRAYS), self.week)
 
 
 @dataclass
@@ -197,15 +249,17 @@ class Week:
     safety: np.ndarray  # (n, 2) bool, `SAFETY_FLAGS`
     side_effects: np.ndarray  # (n,) medication side-effect level, 0-1
     effect: np.ndarray  # (n,) fraction of the current score removed by treatment this week
+    dropout_hazard: np.ndarray  # (n,) probability of leaving care this week
+    dropout: np.ndarray  # (n,) bool, left care this week (drawn from the hazard)
 
     @classmethod
     def untreated(cls, signals: np.ndarray, scores: np.ndarray) -> Week:
         """A week without treatment (a first observed week)."""
         n = len(scores)
         safety = np.zeros((n, len(SAFETY_FLAGS)), bool)
-        return cls(
-            signals, scores.copy(), dass_risk_labels(scores), safety, np.zeros(n), np.zeros(n)
-        )
+        zeros = np.zeros(n)
+        risk = dass_risk_labels(scores)
+        return cls(signals, scores.copy(), risk, safety, zeros, zeros, zeros, zeros > 0)
 
 
 class ReferenceSimulator:
@@ -218,6 +272,10 @@ class ReferenceSimulator:
         self._onset = np.array(p.onset_rate)
         self._ed50 = np.array(p.ed50)
         self._burden = np.array(p.burden)
+        self._dropout_base = np.array(p.dropout_base)
+        self._treated_before = np.array(p.treated_before_factor)
+        self._earlier_course = np.array(p.earlier_course_factor)
+        self._dropout_severity = np.array(p.dropout_severity)
         self._severity_shift = np.array([p.severity_shift[name] for name in SIGNAL_NAMES])
         self._population_mean = np.array(p.prior_mean)
 
@@ -261,11 +319,28 @@ class ReferenceSimulator:
         first = np.clip(scores * self.prior_factor(profiles)[:, None], 0.0, DASS_MAX)
         excursion = np.abs(rng.normal(0.0, p.excursion_sd, (n, 1)))
         set_point = first * np.exp(-excursion)
-        responsiveness = rng.lognormal(
-            -(p.responsiveness_sd**2) / 2, p.responsiveness_sd, (n, N_TREATMENTS)
-        )
+        # log responsiveness = s * (sqrt(r) * shared + sqrt(1 - r) * own) - s^2 / 2: mean 1,
+        # correlation r between any two treatments
+        s, r = p.responsiveness_sd, p.responsiveness_shared
+        z = np.sqrt(r) * rng.standard_normal((n, 1))
+        z = z + np.sqrt(1 - r) * rng.standard_normal((n, N_TREATMENTS))
+        responsiveness = np.exp(s * z - s**2 / 2)
         responsiveness[:, 0] = 0.0  # control has no treatment effect
-        return Patients(set_point, first, responsiveness, rhythms)
+        moderation = self.moderation(first, rhythms)
+        treated_before = (profiles["treatment"] == "Yes").to_numpy(np.float64)
+        return Patients(set_point, first, responsiveness, moderation, treated_before, rhythms)
+
+    def moderation(self, first_scores: np.ndarray, rhythms: np.ndarray) -> np.ndarray:
+        """(n, 5) multiplier of each treatment's effect from what a clinician sees at intake:
+        first-week depression (severity) and anxiety (anxious depression), and the baseline
+        week's sleep. (Earlier treatment moderates too, course by course: see `step`.)"""
+        p = self.params
+        band = (first_scores[:, [_DEP]] - p.severity_centre) / p.severity_band
+        factor = np.maximum(1.0 + np.array(p.severity_slope) * band, p.severity_floor)
+        anxious = first_scores[:, [_ANX]] >= p.anxious_threshold
+        factor = factor * np.where(anxious, p.anxious_factor, 1.0)
+        sleep = rhythms[:, :, SIGNAL_NAMES.index("sleep_hours")].mean(axis=1, keepdims=True)
+        return factor * np.where(sleep < p.poor_sleep_hours, p.poor_sleep_factor, 1.0)
 
     def first_state(self, patients: Patients) -> PatientState:
         n = len(patients)
@@ -274,6 +349,8 @@ class ReferenceSimulator:
             exposure=np.zeros((n, N_TREATMENTS)),
             adherence=np.ones(n),
             medication_weeks=np.zeros(n),
+            peak=np.zeros((n, N_TREATMENTS)),
+            set_point=patients.set_point.copy(),
         )
 
     def first_week(self, patients: Patients, rng: np.random.Generator) -> Week:
@@ -320,16 +397,34 @@ class ReferenceSimulator:
         target = np.clip(1.0 - burden, p.adherence_floor, 1.0)
         adherence = state.adherence + p.adherence_rate * (target - state.adherence)
 
+        # CBT's skills outlast it: its exposure never falls below a share of its peak.
+        peak = np.maximum(state.peak, exposure)
+        active = exposure.copy()
+        active[:, _CBT] = np.maximum(exposure[:, _CBT], p.cbt_durability * peak[:, _CBT])
+
+        # Treatment before the episode, and every other treatment tried in it (as much as it
+        # was taken: a full course counts 1), lower the response.
+        others = peak.sum(1, keepdims=True) - peak
+        earlier = self._earlier_course**others
+        earlier = earlier * np.where(patients.treated_before[:, None] > 0, self._treated_before, 1)
+
         # Latent scores: drift to the set point, treatment effect, life events, noise.
-        effect = 1.0 - np.prod(1.0 - self._emax * patients.responsiveness * exposure, axis=1)
+        each = self._emax * patients.responsiveness * patients.moderation * earlier * active
+        effect = 1.0 - np.prod(1.0 - np.minimum(each, p.effect_cap), axis=1)
         d = state.scores
         events = rng.random(n) < p.life_event_rate
         jumps = events[:, None] * rng.exponential(p.life_event_mean, (n, 3))
         noise = p.noise_scale * np.sqrt(d + p.noise_offset) * rng.standard_normal((n, 3))
-        scores = d + p.drift * (patients.set_point - d) - effect[:, None] * d + jumps + noise
+        scores = d + p.drift * (state.set_point - d) - effect[:, None] * d + jumps + noise
         scores = np.clip(scores, 0.0, DASS_MAX)
+        # Recovery under treatment consolidates: the set point follows the scores down.
+        treated = exposure.sum(1, keepdims=True) >= p.consolidation_exposure
+        lower = np.minimum(scores, state.set_point)
+        set_point = state.set_point + treated * p.consolidation_rate * (lower - state.set_point)
 
-        nxt = PatientState(scores, exposure, adherence, medication_weeks, state.week + 1)
+        nxt = PatientState(
+            scores, exposure, adherence, medication_weeks, peak, set_point, state.week + 1
+        )
         signals = self.emit(patients, nxt, side, rng)
         strain = np.where(treatment == _EXERCISE, intensity, 0.0)
         adverse = rng.random(n) < (
@@ -337,8 +432,26 @@ class ReferenceSimulator:
         )
         deterioration = scores[:, _DEP] - d[:, _DEP] >= p.deterioration_margin
         safety = np.stack([adverse, deterioration], axis=1)
-        week = Week(signals, scores.copy(), dass_risk_labels(scores), safety, side, effect)
+        hazard = self.dropout_hazard(treatment, scores[:, _DEP], side, adherence)
+        dropout = rng.random(n) < hazard
+        risk = dass_risk_labels(scores)
+        week = Week(signals, scores.copy(), risk, safety, side, effect, hazard, dropout)
         return nxt, week
+
+    def dropout_hazard(
+        self,
+        treatment: np.ndarray,
+        depression: np.ndarray,
+        side_effects: np.ndarray,
+        adherence: np.ndarray,
+    ) -> np.ndarray:
+        """(n,) probability of leaving care this week on `treatment`, at this week's
+        depression, medication side effects and adherence."""
+        p = self.params
+        band = (depression - p.severity_centre) / p.severity_band
+        severity = np.maximum(1.0 + self._dropout_severity[treatment] * band, 0.0)
+        hazard = self._dropout_base[treatment] * severity + p.dropout_side_effect * side_effects
+        return np.clip(hazard + p.dropout_adherence * (1.0 - adherence), 0.0, 1.0)
 
     def emit(
         self,
@@ -354,7 +467,7 @@ class ReferenceSimulator:
         shift = severity @ self._severity_shift.T
         shift += side_effects[:, None] * np.array(p.side_effect_shift)
         shift += state.exposure[:, [_EXERCISE]] * np.array(p.exercise_shift)
-        shift += state.exposure[:, [TREATMENTS.index("cbt")]] * np.array(p.cbt_shift)
+        shift += state.exposure[:, [_CBT]] * np.array(p.cbt_shift)
         shift[:, SIGNAL_NAMES.index("resting_hr")] += (
             p.medication_hr_shift * state.exposure[:, _MEDICATION]
         )

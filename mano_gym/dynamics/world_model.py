@@ -13,6 +13,7 @@ last week's belief + last state + treatment --GRU cell--> this week's belief    
 profile, treatment, belief --------------------------- MLP --> context                |
 7 learned day queries + context ----------------------------------------> attention --+
 [attended, query, baseline day, last week day] -- MLP --> mean (7 x 5), log-variance (7 x 5)
+this week's belief, treatment now ------------------ MLP --> logit of leaving care this week
 ```
 
 The mean is predicted as a change from the last week, in standardised units (each signal's
@@ -32,8 +33,8 @@ Public API::
     model = WorldModel(WorldModelNetwork(static_dim))        # or WorldModel.load(path)
     belief = model.initial_belief(n)
     week = WeekInputs(static, baseline, last, exposure, treatment, intensity)
-    mean, var, belief = model.predict(week, belief)      # real units; the belief after it
-    signals, belief = model.sample(week, belief, noise)  # on the signals' support
+    mean, var, hazard, belief = model.predict(week, belief)  # real units; drop-out hazard
+    signals, hazard, belief = model.sample(week, belief, noise)  # on the signals' support
     model.save(path)
 """
 
@@ -50,7 +51,7 @@ from generators.files import atomic_write, read_torch_checkpoint
 from generators.signals import N_SIGNALS, SIGNAL_HIGH, SIGNAL_LOW, SIGNALS, WINDOW_DAYS
 from mano_gym.dynamics.treatments import N_TREATMENTS
 
-FORMAT = "mano-world-model-1"
+FORMAT = "mano-world-model-2"
 LOG_VAR_RANGE = (-9.0, 3.0)  # standardised units: SD from 0.01 to 4.5 training SDs
 _KEYS = ("state_dict", "config", "static_dim", "history")
 
@@ -89,6 +90,9 @@ class WorldModelNetwork(nn.Module):
             nn.Tanh(),
             nn.Linear(hidden, 2 * N_SIGNALS),
         )
+        self.dropout = nn.Sequential(
+            nn.Linear(hidden + 2 * N_TREATMENTS + 1, hidden), nn.Tanh(), nn.Linear(hidden, 1)
+        )
         self.register_buffer("signal_mean", torch.zeros(N_SIGNALS))
         self.register_buffer("signal_std", torch.ones(N_SIGNALS))
         self.register_buffer("static_mean", torch.zeros(static_dim))
@@ -107,9 +111,10 @@ class WorldModelNetwork(nn.Module):
 
     def forward(
         self, week: WeekInputs, belief: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Mean and log-variance `(n, 7, 5)` of the next week, standardised, and the updated
-        belief `(n, hidden)`, from this week's inputs and the belief before it."""
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Mean and log-variance `(n, 7, 5)` of the next week, standardised, the logit `(n,)`
+        of leaving care in it, and the updated belief `(n, hidden)`, from this week's inputs
+        and the belief before it."""
         baseline = (week.baseline - self.signal_mean) / self.signal_std
         last = (week.last - self.signal_mean) / self.signal_std
         states, final = self.encoder(torch.cat([baseline, last], dim=2))
@@ -125,7 +130,8 @@ class WorldModelNetwork(nn.Module):
         )
         out = self.decoder(torch.cat([attended, queries, baseline, last], dim=2))
         mean, log_var = out.split(N_SIGNALS, dim=2)
-        return last + mean, log_var.clamp(*LOG_VAR_RANGE), belief
+        dropout = self.dropout(torch.cat([belief, treatment_now], dim=1))[:, 0]
+        return last + mean, log_var.clamp(*LOG_VAR_RANGE), dropout, belief
 
 
 class SignalSupport:
@@ -170,22 +176,23 @@ class WorldModel:
 
     def predict(
         self, week: WeekInputs, belief: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Mean and variance `(n, 7, 5)` of next week's signals in real units, and the updated
-        belief (tensors on `self.device`)."""
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Mean and variance `(n, 7, 5)` of next week's signals in real units, the probability
+        `(n,)` of leaving care this week, and the updated belief (tensors on `self.device`)."""
         with torch.no_grad():
-            mean, log_var, belief = self.network(week, belief)
+            mean, log_var, dropout, belief = self.network(week, belief)
         std = self.network.signal_std
-        return mean * std + self.network.signal_mean, log_var.exp() * std**2, belief
+        mean, var = mean * std + self.network.signal_mean, log_var.exp() * std**2
+        return mean, var, torch.sigmoid(dropout), belief
 
     def sample(
         self, week: WeekInputs, belief: torch.Tensor, noise: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Next week `(n, 7, 5)` drawn with standard-normal `noise` `(n, 7, 5)` and put on each
-        signal's support (clipped to its range, whole numbers where the signal is), and the
-        updated belief."""
-        mean, var, belief = self.predict(week, belief)
-        return self.to_support(mean + var.sqrt() * noise), belief
+        signal's support (clipped to its range, whole numbers where the signal is), the
+        drop-out hazard `(n,)` and the updated belief."""
+        mean, var, hazard, belief = self.predict(week, belief)
+        return self.to_support(mean + var.sqrt() * noise), hazard, belief
 
     def save(self, path: str | Path) -> None:
         """Write the model to one file atomically, readable with `weights_only=True`."""

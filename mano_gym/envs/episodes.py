@@ -3,9 +3,11 @@
 the natively batched vector environment both wrap.
 
 A week of one patient: the dynamics (`WorldModelDynamics` or `ReferenceDynamics`, one
-interface) turn the last week and this week's action into the next week of signals; the risk
-predictor scores it; `reward_terms`, a pure function, compares the new risk score with the
-last one. What changes week by week is one `EpisodeState`.
+interface) turn the last week and this week's action into the next week of signals and say
+whether the patient left care; the risk predictor scores the week; `reward_terms`, a pure
+function, compares the new risk score with the last one. What changes week by week is one
+`EpisodeState`. An episode ends in sustained remission (the risk score under its threshold
+for `cure_weeks` weeks in a row), in a drop-out, or at `max_weeks`.
 """
 
 from __future__ import annotations
@@ -40,31 +42,47 @@ SAFETY_LIMITS: tuple[tuple[str, str, float], ...] = (
 )
 SAFETY_FLAGS: tuple[str, ...] = tuple(limit[0] for limit in SAFETY_LIMITS)
 SMALL_BATCH = 256  # up to this many patients, one torch thread steps faster (measured)
-REWARD_TERMS = ("risk_drop", "intensity_cost", "safety_penalty", "cure_bonus")
+REWARD_TERMS = ("risk_drop", "intensity_cost", "safety_penalty", "dropout_penalty", "cure_bonus")
 RETURNED = ("reward", "terminated", "truncated")  # what `Episodes.step` gives besides the info
+# Judgement: two STAR*D levels of 12 weeks, so that a switch after a level without remission
+# still has a level to pay off in.
+DEFAULT_MAX_WEEKS = 24
+MAX_WEEKS = 52  # a year: the longest horizon the reference simulator is validated over
 
 
 @dataclass(frozen=True)
 class RewardWeights:
     """The reward's weights: `risk_weight * (last risk - new risk) - intensity_cost[treatment] *
-    intensity - safety_penalty * flags raised + cure_bonus * cured`."""
+    intensity - safety_penalty * flags raised - (dropout_penalty + risk_weight * max(first
+    risk - new risk, 0)) * left care + cure_bonus * cured`; cured is a risk score under
+    `cure_threshold` for `cure_weeks` weeks in a row. A patient who leaves care takes back
+    the improvement credited so far (the baseline carried forward, as intention-to-treat
+    analyses count drop-outs), so that an agent never gains by losing a patient."""
 
     risk_weight: float = 10.0
     # Cost per unit of intensity, per treatment (judgement: burden and price, control free).
     intensity_cost: tuple[float, ...] = (0.0, 0.1, 0.4, 0.2, 0.3)
     safety_penalty: float = 1.0
     cure_bonus: float = 2.0
-    cure_threshold: float = 0.1  # a risk score below it ends the episode as cured
+    cure_threshold: float = 0.1  # a risk score below it for `cure_weeks` weeks: cured
+    cure_weeks: int = 2  # judgement: one noisy good week is not a remission
+    dropout_penalty: float = 1.0  # judgement: leaving care unwell, half a cure's worth
 
     def __post_init__(self) -> None:
         if len(self.intensity_cost) != N_TREATMENTS:
             raise ValueError(f"intensity_cost needs one value per treatment ({N_TREATMENTS})")
-        values = (self.risk_weight, self.safety_penalty, self.cure_bonus, *self.intensity_cost)
+        values = (self.risk_weight, self.safety_penalty, self.cure_bonus, self.dropout_penalty)
+        values += self.intensity_cost
         if not all(np.isfinite(v) and v >= 0 for v in values):
             raise ValueError(
-                "reward weights must be finite and >= 0 (risk_weight, intensity_cost, "
-                f"safety_penalty, cure_bonus), got {values}"
+                "reward weights must be finite and >= 0 (risk_weight, safety_penalty, "
+                f"cure_bonus, dropout_penalty, intensity_cost), got {values}"
             )
+        weeks = self.cure_weeks
+        if isinstance(weeks, (bool, np.bool_)) or not isinstance(weeks, (int, np.integer)):
+            raise ValueError(f"cure_weeks must be an integer, got {weeks!r}")
+        if weeks < 1:
+            raise ValueError(f"cure_weeks must be >= 1, got {weeks}")
         if not 0.0 < self.cure_threshold < 1.0:
             raise ValueError(f"cure_threshold must lie in (0, 1), got {self.cure_threshold}")
 
@@ -72,25 +90,35 @@ class RewardWeights:
 def reward_terms(
     weights: RewardWeights,
     cost_per_unit: torch.Tensor,
+    first_score: torch.Tensor,
     last_score: torch.Tensor,
     score: torch.Tensor,
+    weeks_below: torch.Tensor,
     treatment: torch.Tensor,
     intensity: torch.Tensor,
     flags: torch.Tensor,
+    left: torch.Tensor,
 ) -> dict[str, torch.Tensor]:
-    """The week's reward, its four terms (`REWARD_TERMS`), whether the patient is cured and the
-    safety cost, from the risk scores before and after, the action and the safety flags
-    `(n, len(SAFETY_FLAGS))`; `cost_per_unit` is `weights.intensity_cost` as a tensor."""
+    """The week's reward, its terms (`REWARD_TERMS`), whether the patient is cured or dropped
+    out (a cure comes first) and the safety cost, from the risk scores of the first week,
+    before and after, the weeks in a row under the cure threshold (this one included), the
+    action, the safety flags
+    `(n, len(SAFETY_FLAGS))` and whether the patient left care; `cost_per_unit` is
+    `weights.intensity_cost` as a tensor."""
     cost = flags.sum(dim=1).float()
-    cured = score < weights.cure_threshold
+    cured = weeks_below >= weights.cure_weeks
+    dropout = left & ~cured
     terms = {
         "risk_drop": weights.risk_weight * (last_score - score),
         "intensity_cost": cost_per_unit[treatment] * intensity,
         "safety_penalty": weights.safety_penalty * cost,
+        "dropout_penalty": dropout.float()
+        * (weights.dropout_penalty + weights.risk_weight * (first_score - score).clamp(min=0.0)),
         "cure_bonus": weights.cure_bonus * cured.float(),
     }
     reward = terms["risk_drop"] - terms["intensity_cost"] - terms["safety_penalty"]
-    return terms | {"reward": reward + terms["cure_bonus"], "cured": cured, "cost": cost}
+    reward = reward - terms["dropout_penalty"] + terms["cure_bonus"]
+    return terms | {"reward": reward, "cured": cured, "dropout": dropout, "cost": cost}
 
 
 @dataclass
@@ -105,6 +133,7 @@ class EpisodeState:
     week: torch.Tensor  # (n,) long, weeks of treatment so far
     proba: torch.Tensor  # (n, 3) predicted risk class probabilities
     score: torch.Tensor  # (n,) risk score
+    weeks_below: torch.Tensor  # (n,) long, weeks in a row with the score under the threshold
 
     @classmethod
     def empty(cls, n: int, device: torch.device) -> EpisodeState:
@@ -121,6 +150,7 @@ class EpisodeState:
             zeros(n, dtype=torch.long),
             zeros(n, 3),
             zeros(n),
+            zeros(n, dtype=torch.long),
         )
 
     def clone(self) -> EpisodeState:
@@ -147,9 +177,10 @@ class Dynamics(Protocol):
         treatment: torch.Tensor,
         intensity: torch.Tensor,
         draws: RandomDraws,
-    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """The next week `(n, 7, 5)` of every row (`static`: their encoded profiles), and the
-        dynamics' own info (`mano_gym.envs.infos`), by key."""
+    ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        """The next week `(n, 7, 5)` of every row (`static`: their encoded profiles), whether
+        each left care in it `(n,)` bool, and the dynamics' own info (`mano_gym.envs.infos`),
+        by key."""
 
 
 @dataclass
@@ -165,6 +196,11 @@ class RandomDraws:
             draw = self.rng.standard_normal(shape, np.float32)
             return torch.from_numpy(draw).to(device)
         return torch.randn(shape, generator=self.generator, device=device)
+
+    def uniform(self, n: int, device: torch.device) -> torch.Tensor:
+        if self.generator is None:
+            return torch.from_numpy(self.rng.random(n, dtype=np.float32)).to(device)
+        return torch.rand(n, generator=self.generator, device=device)
 
 
 class WorldModelDynamics:
@@ -195,8 +231,8 @@ class WorldModelDynamics:
             intensity,
         )
         noise = draws.normal(tuple(state.last.shape), state.last.device)
-        signals, self.belief = self.model.sample(week, self.belief, noise)
-        return signals, {}
+        signals, hazard, self.belief = self.model.sample(week, self.belief, noise)
+        return signals, draws.uniform(len(hazard), hazard.device) < hazard, {}
 
 
 class ReferenceDynamics:
@@ -211,10 +247,8 @@ class ReferenceDynamics:
         self.rows = self.rows.copy()
         self.rows[rows] = patients
         fresh = self.simulator.first_state(self.patients.subset(patients))
-        self.latent.scores[rows] = fresh.scores
-        self.latent.exposure[rows] = fresh.exposure
-        self.latent.adherence[rows] = fresh.adherence
-        self.latent.medication_weeks[rows] = fresh.medication_weeks
+        for name in PatientState.ARRAYS:
+            getattr(self.latent, name)[rows] = getattr(fresh, name)
         return self._info(fresh.scores, np.zeros((len(rows), len(REFERENCE_FLAGS)), bool))
 
     def _info(self, scores: np.ndarray, safety: np.ndarray) -> dict[str, torch.Tensor]:
@@ -232,9 +266,7 @@ class ReferenceDynamics:
 
     def _arrays(self) -> dict[str, np.ndarray]:
         """Each row's patient and latent state, by name (the week aside)."""
-        latent = self.latent
-        arrays = {"rows": self.rows, "scores": latent.scores, "exposure": latent.exposure}
-        return arrays | {"adherence": latent.adherence, "medication_weeks": latent.medication_weeks}
+        return {"rows": self.rows} | {k: getattr(self.latent, k) for k in PatientState.ARRAYS}
 
     def get_state(self) -> dict[str, torch.Tensor]:
         state = {k: torch.from_numpy(np.array(v)) for k, v in self._arrays().items()}
@@ -259,9 +291,9 @@ class ReferenceDynamics:
             intensity.cpu().numpy().astype(np.float64),
             draws.rng,
         )
-        return torch.as_tensor(week.signals, device=self.device), self._info(
-            week.scores, week.safety
-        )
+        signals = torch.as_tensor(week.signals, device=self.device)
+        left = torch.as_tensor(week.dropout, device=self.device)
+        return signals, left, self._info(week.scores, week.safety)
 
 
 class Episodes:
@@ -283,6 +315,8 @@ class Episodes:
                 raise ValueError(f"{name} must be an integer, got {value!r}")
             if value < 1:
                 raise ValueError(f"{name} must be >= 1, got {value}")
+        if max_weeks > MAX_WEEKS:
+            raise ValueError(f"max_weeks must be at most {MAX_WEEKS} (a year), got {max_weeks}")
         self.n, self.reward, self.max_weeks = n, reward, max_weeks
         self.device = torch.device(device)
         self.cohort, self.predictor = cohort, predictor
@@ -294,7 +328,8 @@ class Episodes:
         self.all_first = tensor(cohort.first_signals)
         self.all_baseline = tensor(cohort.patients.rhythm)
         self.all_proba = predictor.predict_proba_tensor(self.all_static, self.all_first)
-        first_score = risk_score_from_proba(self.all_proba).cpu().numpy()
+        self.all_first_score = risk_score_from_proba(self.all_proba)
+        first_score = self.all_first_score.cpu().numpy()
         # Enrolled: at least moderate on a DASS subscale (the clinic's intake) and not already
         # below the cure threshold by the predictor (else the episode would be over at once).
         enrolled = enrolled_patients(cohort)
@@ -363,6 +398,7 @@ class Episodes:
         state.week[r] = 0
         state.proba[r] = self.all_proba[p]
         state.score[r] = risk_score_from_proba(self.all_proba[p])
+        state.weeks_below[r] = 0
         first = self.dynamics.start(rows, patients)
         self.state = state
 
@@ -372,6 +408,7 @@ class Episodes:
         out = {key: zeros() for key in ("reward", *REWARD_TERMS, "cost", "intensity")}
         out |= {"terminated": zeros(dtype=torch.bool), "truncated": zeros(dtype=torch.bool)}
         out["safety_flags"] = zeros(len(SAFETY_FLAGS), dtype=torch.bool)
+        out["dropout"] = zeros(dtype=torch.bool)
         out["treatment"] = torch.full((len(rows),), -1, dtype=torch.long, device=self.device)
         out |= {"risk_score": state.score[r], "signals": state.last[r], "patient": p.long()}
         return out | {"week": state.week[r]} | first
@@ -397,15 +434,26 @@ class Episodes:
         with self._threads():
             s = self.state
             static = self.all_static[s.patient]
-            signals, out = self.dynamics.step(s, static, treatment, intensity, draws)
+            signals, left, out = self.dynamics.step(s, static, treatment, intensity, draws)
             proba = self.predictor.predict_proba_tensor(static, signals)
             score = risk_score_from_proba(proba)
+            below = torch.where(score < self.reward.cure_threshold, s.weeks_below + 1, 0)
             change = (signals.mean(dim=1) - s.first_mean)[:, self._limit_signals]
             flags = change * self._limit_sign >= self._signed_limit
+            first = self.all_first_score[s.patient]
             terms = reward_terms(
-                self.reward, self._cost, s.score, score, treatment, intensity, flags
+                self.reward,
+                self._cost,
+                first,
+                s.score,
+                score,
+                below,
+                treatment,
+                intensity,
+                flags,
+                left,
             )
-            cured = terms.pop("cured")
+            ended = terms.pop("cured") | terms["dropout"]
             self.state = EpisodeState(
                 s.patient,
                 s.baseline,
@@ -415,10 +463,11 @@ class Episodes:
                 s.week + 1,
                 proba,
                 score,
+                below,
             )
             out |= terms
-            out["terminated"] = cured
-            out["truncated"] = (self.state.week >= self.max_weeks) & ~cured
+            out["terminated"] = ended
+            out["truncated"] = (self.state.week >= self.max_weeks) & ~ended
             out["safety_flags"] = flags
             out["risk_score"] = score
             out["signals"] = signals

@@ -11,9 +11,12 @@ TorchRL's info readers) can. At reset the reward terms and the cost are 0, no fl
 |-----------------------------------|----------------|-------------------------------------------|
 | `risk_score`                      | float64        | the predictor's risk score of this week   |
 | `risk_drop`, `intensity_cost`,    | float64        | the reward's terms                        |
-| `safety_penalty`, `cure_bonus`    |                |                                           |
+| `safety_penalty`,                 |                |                                           |
+| `dropout_penalty`, `cure_bonus`   |                |                                           |
 | `cost`                            | float64        | safety flags raised (constrained RL)      |
 | `sleep_loss`, `heart_rate_rise`   | bool           | the safety flags                          |
+| `dropout`                         | bool           | the patient left care this week (ends the |
+|                                   |                | episode as `terminated`)                  |
 | `signals`                         | float32 (7, 5) | this week's daily signals, real units     |
 | `treatment`                       | int64          | index into `TREATMENTS` (-1 at reset)     |
 | `intensity`                       | float64        | this week's intensity (0 at reset)        |
@@ -44,6 +47,7 @@ INFO_DTYPES: dict[str, type] = {
     **dict.fromkeys(REWARD_TERMS, np.float64),
     "cost": np.float64,
     **dict.fromkeys(SAFETY_FLAGS, np.bool_),
+    "dropout": np.bool_,
     "signals": np.float32,
     "treatment": np.int64,
     "intensity": np.float64,

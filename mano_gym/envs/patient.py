@@ -12,6 +12,7 @@ import torch
 from mano_gym.cohorts.cohort import Cohort
 from mano_gym.dynamics.treatments import TREATMENTS
 from mano_gym.envs.episodes import (
+    DEFAULT_MAX_WEEKS,
     RETURNED,
     RandomDraws,
     RewardWeights,
@@ -65,19 +66,25 @@ class ManoPatientEnv(gym.Env):
     |            |        |        | 1-5, resting_hr 30-120 bpm, stress 1-5, mood 1-5)            |
     | `risk`     | (3,)   | 0 - 1  | predicted P(low), P(medium), P(high)                         |
     | `exposure` | (5,)   | 0 - 1  | exposure trace per treatment (`mano_gym.dynamics.treatments`) |
-    | `week`     | (1,)   | 0 - 12 | weeks of treatment so far                                    |
+    | `week`     | (1,)   | 0 - 24 | weeks of treatment so far (0 - `max_weeks`)                  |
 
     ## Rewards
 
-    `reward = risk_drop - intensity_cost - safety_penalty + cure_bonus`, with the risk score
-    `r = P(medium) * 0.5 + P(high)`:
+    `reward = risk_drop - intensity_cost - safety_penalty - dropout_penalty + cure_bonus`, with
+    the risk score `r = P(medium) * 0.5 + P(high)`:
 
-    | term             | value                                               | default weight |
-    |------------------|-----------------------------------------------------|----------------|
-    | `risk_drop`      | `risk_weight * (r_last - r_new)`                    | 10             |
-    | `intensity_cost` | `intensity_cost[treatment] * intensity`             | see the table  |
-    | `safety_penalty` | `safety_penalty * number of safety flags this week` | 1              |
-    | `cure_bonus`     | `cure_bonus` when `r_new < cure_threshold` (0.1)    | 2              |
+    | term              | value                                                | default weight |
+    |-------------------|------------------------------------------------------|----------------|
+    | `risk_drop`       | `risk_weight * (r_last - r_new)`                     | 10             |
+    | `intensity_cost`  | `intensity_cost[treatment] * intensity`              | see the table  |
+    | `safety_penalty`  | `safety_penalty * number of safety flags this week`  | 1              |
+    | `dropout_penalty` | in the week the patient leaves care: `dropout_penalty`| 1              |
+    |                   | `+ risk_weight * max(r_first - r_new, 0)`, the       |                |
+    |                   | improvement credited so far taken back (baseline     |                |
+    |                   | carried forward, as trials count drop-outs)          |                |
+    | `cure_bonus`      | `cure_bonus` in the week of sustained remission:     | 2              |
+    |                   | `r < cure_threshold` (0.1) for `cure_weeks` (2)      |                |
+    |                   | weeks in a row                                       |                |
 
     Safety flags compare the week's mean signals with the patient's own first (pre-treatment)
     week, as trials count treatment-emergent adverse effects: `sleep_loss` (45 minutes less
@@ -94,17 +101,21 @@ class ManoPatientEnv(gym.Env):
 
     ## Episode End
 
-    1. Termination: the risk score falls below `cure_threshold` (cured).
-    2. Truncation: `max_weeks` weeks of treatment (12 by default).
+    1. Termination: sustained remission, the risk score under `cure_threshold` for
+       `cure_weeks` weeks in a row (cured), or a drop-out: the patient leaves care
+       (`info["dropout"]`), more often under burden, side effects and severity (the reference
+       simulator's hazard, which the world model learns).
+    2. Truncation: `max_weeks` weeks of treatment (24 by default, two 12-week STAR*D levels,
+       so that switching after a level without remission can still pay; at most 52).
 
     ## Info
 
     The same keys at reset and at every step, numbers only (`mano_gym.envs.infos` has the
-    table): `risk_score`, the four reward terms, `cost`, the safety flags, `signals` (7 x 5,
-    real units), `treatment` (index into `TREATMENTS`; -1 at reset), `intensity`, `patient`
-    (cohort index), `week`. With `dynamics="reference"` also `dass` (latent depression,
-    anxiety, stress, 0-42), `true_risk` (0 low, 1 medium, 2 high, from the DASS bands) and the
-    simulator's own flags `adverse_event` and `deterioration`.
+    table): `risk_score`, the five reward terms, `cost`, the safety flags, `dropout`,
+    `signals` (7 x 5, real units), `treatment` (index into `TREATMENTS`; -1 at reset),
+    `intensity`, `patient` (cohort index), `week`. With `dynamics="reference"` also `dass`
+    (latent depression, anxiety, stress, 0-42), `true_risk` (0 low, 1 medium, 2 high, from the
+    DASS bands) and the simulator's own flags `adverse_event` and `deterioration`.
 
     ## Arguments
 
@@ -114,9 +125,10 @@ class ManoPatientEnv(gym.Env):
     |                   |                 | written by `mano generate cohort`, or a `Cohort`      |
     | `dynamics`        | `"world_model"` | or `"reference"`: the reference simulator itself      |
     | `action_space`    | `"dict"`        | or `"tuple"`                                          |
-    | `max_weeks`       | 12              | truncation                                            |
+    | `max_weeks`       | 24              | truncation, 1 to 52                                   |
     | `risk_weight`     | 10              | and `intensity_cost`, `safety_penalty`, `cure_bonus`, |
-    |                   |                 | `cure_threshold`: see Rewards                         |
+    |                   |                 | `cure_threshold`, `cure_weeks`, `dropout_penalty`:    |
+    |                   |                 | see Rewards                                           |
     | `device`          | `"cpu"`         | torch device of the models                            |
     | `world_model`     | shipped         | path of another world model file                      |
     | `assets`          | shipped         | an asset set built by `mano train ... --out DIR`: its |
@@ -131,7 +143,8 @@ class ManoPatientEnv(gym.Env):
 
     ## Version History
 
-    * v0: initial version.
+    * v0: initial version; since 2026-12 with drop-out, sustained remission (`cure_weeks`) and
+      a 24-week default horizon, on a simulator with moderators and sequential care.
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 1}
@@ -141,12 +154,14 @@ class ManoPatientEnv(gym.Env):
         cohort: str | Path | Cohort = "train",
         dynamics: str = "world_model",
         action_space: str = "dict",
-        max_weeks: int = 12,
+        max_weeks: int = DEFAULT_MAX_WEEKS,
         risk_weight: float = _DEFAULT.risk_weight,
         intensity_cost: tuple[float, ...] = _DEFAULT.intensity_cost,
         safety_penalty: float = _DEFAULT.safety_penalty,
         cure_bonus: float = _DEFAULT.cure_bonus,
         cure_threshold: float = _DEFAULT.cure_threshold,
+        cure_weeks: int = _DEFAULT.cure_weeks,
+        dropout_penalty: float = _DEFAULT.dropout_penalty,
         device: str = "cpu",
         world_model: str | Path | None = None,
         assets: str | Path | None = None,
@@ -164,7 +179,13 @@ class ManoPatientEnv(gym.Env):
             dynamics,
             max_weeks,
             RewardWeights(
-                risk_weight, tuple(intensity_cost), safety_penalty, cure_bonus, cure_threshold
+                risk_weight,
+                tuple(intensity_cost),
+                safety_penalty,
+                cure_bonus,
+                cure_threshold,
+                cure_weeks,
+                dropout_penalty,
             ),
             device,
             world_model,

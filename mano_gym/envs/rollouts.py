@@ -3,7 +3,10 @@ environment: the common ground for comparing policies, agents and dynamics.
 
 A policy here sees the batched observation (NumPy, as `ManoPatientVectorEnv` gives it) and
 returns `(treatment (n,), intensity (n,))`; `RiskScorePolicy` turns a behaviour policy of
-`mano_gym.cohorts.behaviour`, which looks only at the risk score, into one.
+`mano_gym.cohorts.behaviour`, which looks only at the risk score, into one. A policy with an
+`observe(info)` method also gets each week's info (each row's own, as `step_info` gives it):
+reference policies that see what no agent can (the latent scores of the reference dynamics)
+read it there. Row `i` of a run holds patient `patients[i]` for its one episode.
 """
 
 from __future__ import annotations
@@ -53,13 +56,17 @@ class Outcomes:
     """Per-patient results of one episode each."""
 
     returns: np.ndarray  # (n,) undiscounted return
-    cured: np.ndarray  # (n,) bool, the episode ended by cure
+    cured: np.ndarray  # (n,) bool, the episode ended in sustained remission (predicted risk)
+    dropout: np.ndarray  # (n,) bool, the patient left care
     weeks: np.ndarray  # (n,) weeks treated
     patients: np.ndarray  # (n,) cohort indices
     treatment_weeks: np.ndarray  # (n, 5) weeks on each treatment
     intensity: np.ndarray  # (n,) summed intensity of the active (non-control) weeks
     safety_events: np.ndarray  # (n,) safety flags raised over the episode
-    true_cured: np.ndarray | None  # (n,) reference dynamics: latent DASS normal or mild at the end
+    # (n,) reference dynamics: in true sustained remission at the end, every latent DASS
+    # subscale normal or mild in the last two weeks, and still in care
+    true_cured: np.ndarray | None
+    end_depression: np.ndarray | None  # (n,) reference dynamics: latent depression at the end
 
 
 def enrolled(
@@ -101,14 +108,20 @@ def run_policy(
         # was measured with, so the reference dynamics' shared random stream is unchanged
         autoreset_mode=AutoresetMode.SAME_STEP,
     )
-    obs, _ = env.reset(seed=seed, options={"patients": patients})
+    obs, info = env.reset(seed=seed, options={"patients": patients})
     rng = np.random.default_rng(seed)
     policy.reset(n)
+    observe = getattr(policy, "observe", None)
+    if observe is not None:
+        observe(info)
     returns, intensity, safety = np.zeros(n), np.zeros(n), np.zeros(n)
     weeks = np.zeros(n, np.int64)
     treatment_weeks = np.zeros((n, N_TREATMENTS), np.int64)
-    cured = np.zeros(n, bool)
-    true_cured = np.zeros(n, bool) if dynamics == "reference" else None
+    cured, dropout = np.zeros(n, bool), np.zeros(n, bool)
+    reference = dynamics == "reference"
+    true_cured = np.zeros(n, bool) if reference else None
+    end_depression = np.zeros(n) if reference else None
+    low_before = np.zeros(n, bool)  # the latent risk was low last week
     running = np.ones(n, bool)
     while running.any():
         treatment, dose = policy.act(obs, rng)
@@ -116,14 +129,32 @@ def run_policy(
             {"treatment": np.asarray(treatment), "intensity": np.asarray(dose)[:, None]}
         )
         info = step_info(info)
+        if observe is not None:
+            observe(info)
         returns += np.where(running, reward, 0.0)
         weeks += running
         np.add.at(treatment_weeks, (np.flatnonzero(running), np.asarray(treatment)[running]), 1)
         intensity += np.where(running & (np.asarray(treatment) > 0), dose, 0.0)
         safety += np.where(running, info["cost"], 0.0)
         ended = running & (terminated | truncated)
-        cured |= running & terminated
-        if true_cured is not None:
-            true_cured |= ended & (dass_risk_labels(info["dass"]) == 0)
+        left = running & info["dropout"]
+        dropout |= left
+        cured |= running & terminated & ~left
+        if reference:
+            low = dass_risk_labels(info["dass"]) == 0
+            true_cured |= ended & ~left & low & low_before
+            end_depression[ended] = info["dass"][ended, 0]
+            low_before = low
         running &= ~(terminated | truncated)
-    return Outcomes(returns, cured, weeks, patients, treatment_weeks, intensity, safety, true_cured)
+    return Outcomes(
+        returns,
+        cured,
+        dropout,
+        weeks,
+        patients,
+        treatment_weeks,
+        intensity,
+        safety,
+        true_cured,
+        end_depression,
+    )

@@ -56,6 +56,7 @@ from gymnasium.vector.utils import batch_space
 from mano_gym.cohorts.cohort import Cohort
 from mano_gym.dynamics.treatments import is_tensor
 from mano_gym.envs.episodes import (
+    DEFAULT_MAX_WEEKS,
     RETURNED,
     RandomDraws,
     RewardWeights,
@@ -81,12 +82,14 @@ class ManoPatientVectorEnv(VectorEnv):
         cohort: str | Path | Cohort = "train",
         dynamics: str = "world_model",
         action_space: str = "dict",
-        max_weeks: int = 12,
+        max_weeks: int = DEFAULT_MAX_WEEKS,
         risk_weight: float = _DEFAULT.risk_weight,
         intensity_cost: tuple[float, ...] = _DEFAULT.intensity_cost,
         safety_penalty: float = _DEFAULT.safety_penalty,
         cure_bonus: float = _DEFAULT.cure_bonus,
         cure_threshold: float = _DEFAULT.cure_threshold,
+        cure_weeks: int = _DEFAULT.cure_weeks,
+        dropout_penalty: float = _DEFAULT.dropout_penalty,
         device: str = "cpu",
         world_model: str | Path | None = None,
         assets: str | Path | None = None,
@@ -107,7 +110,13 @@ class ManoPatientVectorEnv(VectorEnv):
             dynamics,
             max_weeks,
             RewardWeights(
-                risk_weight, tuple(intensity_cost), safety_penalty, cure_bonus, cure_threshold
+                risk_weight,
+                tuple(intensity_cost),
+                safety_penalty,
+                cure_bonus,
+                cure_threshold,
+                cure_weeks,
+                dropout_penalty,
             ),
             device,
             world_model,

@@ -1,0 +1,258 @@
+"""The value of adaptivity: what knowing a patient, and following them week by week, is worth
+under the reference dynamics, against the literature's bounds (SPEC section 14).
+
+    python -m benchmarks.adaptivity [--seeds 5] [--timesteps 1000000] [--assets DIR]
+
+Every enrolled patient of the held-out cohort, one episode each per evaluation seed, reference
+dynamics:
+
+| row                      | what                                                          |
+|--------------------------|---------------------------------------------------------------|
+| `control`                | no treatment (the yardstick of the depression column)          |
+| `best-fixed`             | the best (treatment, intensity) of `GRID` by mean return on    |
+|                          | the *train* cohort                                             |
+| `measurement-based-care` | the heuristic of the agent catalogue                          |
+| `static-oracle`          | knows each patient's responsiveness and moderators: the       |
+|                          | treatment of largest expected effect, at the grid intensity of |
+|                          | its best mean return on the train cohort (an upper reference, |
+|                          | never an agent)                                                |
+| `adaptive-oracle`        | the static oracle's treatment, dosed each week by the latent  |
+|                          | depression it also sees: full intensity while moderate or      |
+|                          | worse, the static oracle's while mild, the lowest while normal |
+| `hybrid-ppo`             | trained on the world model (one run per seed, `--timesteps`), |
+|                          | evaluated here                                                 |
+
+Columns: mean return, true sustained remission (latent DASS normal or mild in the last two
+weeks, still in care), drop-out, mean intensity of the active weeks, weeks treated, and end
+depression as an improvement over control in SD units of the control arm (the last week seen:
+a drop-out's week of leaving). Seeds give the spread; rliable gives hybrid PPO's probability of
+improvement (on per-seed mean return) over best-fixed and measurement-based care.
+Writes `benchmarks/results/adaptivity.{json,md}`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from rliable import metrics as rly_metrics
+
+from agents.catalog import load_agent
+from agents.hybrid_ppo import HybridPPOConfig, HybridPPOPolicy, train
+from benchmarks.publish import write_results
+from mano_gym.assets import load_cohort
+from mano_gym.cohorts.behaviour import FixedPolicy
+from mano_gym.dynamics.reference import ReferenceParameters
+from mano_gym.dynamics.treatments import INTENSITY_HIGH, INTENSITY_LOW, TREATMENTS
+from mano_gym.envs.rollouts import Outcomes, Policy, RiskScorePolicy, enrolled, run_policy
+
+GRID_INTENSITIES = (0.3, 0.6, 1.0)
+GRID = tuple((t, i) for t in TREATMENTS[1:] for i in GRID_INTENSITIES)
+_DEPRESSION = 0
+NORMAL_DEPRESSION, MODERATE_DEPRESSION = 10.0, 14.0  # DASS-42 depression cuts
+COLUMNS = (
+    "mean_return",
+    "true_remission",
+    "dropout",
+    "mean_intensity",
+    "weeks",
+    "end_depression_sd",
+)
+
+
+def expected_effect(patients, params: ReferenceParameters) -> np.ndarray:
+    """(n, 5) each treatment's weekly effect coefficient for each patient at intake (what the
+    static oracle ranks by): emax x responsiveness x moderation x the earlier-treatment
+    factor."""
+    before = np.where(patients.treated_before[:, None] > 0, params.treated_before_factor, 1.0)
+    return np.array(params.emax) * patients.responsiveness * patients.moderation * before
+
+
+class StaticOracle:
+    """Each patient's treatment of largest expected effect, at one intensity, every week."""
+
+    def __init__(self, effect: np.ndarray, intensity: float) -> None:
+        self.best = effect[:, 1:].argmax(1) + 1
+        self.intensity = intensity
+
+    def reset(self, n: int) -> None:
+        if n != len(self.best):
+            raise ValueError(f"built for {len(self.best)} patients, asked for {n}")
+
+    def act(self, obs, rng) -> tuple[np.ndarray, np.ndarray]:
+        return self.best.copy(), np.full(len(self.best), self.intensity)
+
+
+class AdaptiveOracle(StaticOracle):
+    """The static oracle's treatment, dosed by the latent depression it reads each week
+    (`observe`): full intensity while moderate or worse, its own while mild, the lowest while
+    normal."""
+
+    def reset(self, n: int) -> None:
+        super().reset(n)
+        self.depression: np.ndarray | None = None
+
+    def observe(self, info: dict) -> None:
+        self.depression = np.asarray(info["dass"])[:, _DEPRESSION]
+
+    def act(self, obs, rng) -> tuple[np.ndarray, np.ndarray]:
+        d = self.depression
+        dose = np.where(d >= MODERATE_DEPRESSION, INTENSITY_HIGH, self.intensity)
+        return self.best.copy(), np.where(d < NORMAL_DEPRESSION, INTENSITY_LOW, dose)
+
+
+def row(outcomes: Outcomes, control: Outcomes) -> dict[str, float]:
+    """The table's columns for one policy and seed."""
+    active = outcomes.treatment_weeks[:, 1:].sum()
+    spread = control.end_depression.std()
+    return {
+        "mean_return": float(outcomes.returns.mean()),
+        "true_remission": float(outcomes.true_cured.mean()),
+        "dropout": float(outcomes.dropout.mean()),
+        "mean_intensity": float(outcomes.intensity.sum() / active) if active else 0.0,
+        "weeks": float(outcomes.weeks.mean()),
+        "end_depression_sd": float(
+            (control.end_depression.mean() - outcomes.end_depression.mean()) / spread
+        ),
+    }
+
+
+def best_fixed(seed: int, assets: str | None) -> tuple[str, float]:
+    """The grid's (treatment, intensity) of the highest mean return on the train cohort."""
+    returns = {
+        (t, i): run_policy(
+            RiskScorePolicy(FixedPolicy(t, i)), "train", "reference", seed, assets=assets
+        ).returns.mean()
+        for t, i in GRID
+    }
+    return max(returns, key=returns.get)
+
+
+def oracle_intensity(seed: int, assets: str | None) -> float:
+    """The grid intensity of the static oracle's best mean return on the train cohort."""
+    cohort = load_cohort("train", assets)
+    effect = expected_effect(
+        cohort.patients.subset(enrolled("train", assets=assets)), ReferenceParameters()
+    )
+    returns = {
+        i: run_policy(
+            StaticOracle(effect, i), "train", "reference", seed, assets=assets
+        ).returns.mean()
+        for i in GRID_INTENSITIES
+    }
+    return max(returns, key=returns.get)
+
+
+def train_hybrid_ppo(seed: int, timesteps: int, assets: str | None, folder: Path) -> Policy:
+    config = HybridPPOConfig(total_timesteps=timesteps, seed=seed, assets=assets)
+    network, _ = train(config, folder / f"hybrid-ppo-{seed}", progress=False)
+    return HybridPPOPolicy(network)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--timesteps", type=int, default=1_000_000)
+    parser.add_argument("--assets", help="asset set to measure (default: the shipped one)")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    torch.set_num_threads(1)
+    treatment, intensity = best_fixed(0, args.assets)
+    cohort = load_cohort("eval", args.assets)
+    patients = cohort.patients.subset(enrolled("eval", assets=args.assets))
+    effect = expected_effect(patients, ReferenceParameters())
+    oracle = oracle_intensity(0, args.assets)
+    results: dict[str, list[dict[str, float]]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for seed in range(args.seeds):
+            policies: dict[str, Policy] = {
+                "control": load_agent("control"),
+                "best-fixed": RiskScorePolicy(FixedPolicy(treatment, intensity)),
+                "measurement-based-care": load_agent("measurement-based-care"),
+                "static-oracle": StaticOracle(effect, oracle),
+                "adaptive-oracle": AdaptiveOracle(effect, oracle),
+                "hybrid-ppo": train_hybrid_ppo(seed, args.timesteps, args.assets, Path(folder)),
+            }
+            outcomes = {
+                name: run_policy(policy, "eval", "reference", seed, assets=args.assets)
+                for name, policy in policies.items()
+            }
+            for name, outcome in outcomes.items():
+                results.setdefault(name, []).append(row(outcome, outcomes["control"]))
+    metrics = summarise(results, f"{treatment}-{intensity}") | {"oracle_intensity": oracle}
+    metrics["seconds"] = round(time.perf_counter() - start, 1)
+    write_results("adaptivity", metrics, markdown(metrics, list(results), args.seeds))
+
+
+def summarise(results: dict[str, list[dict[str, float]]], fixed: str) -> dict:
+    """Per policy and column the mean and range over seeds; the oracles' and the learners'
+    margins over best-fixed; hybrid PPO's probability of improvement."""
+    metrics: dict = {"best_fixed": fixed}
+    for name, rows in results.items():
+        for column in COLUMNS:
+            values = np.array([r[column] for r in rows])
+            metrics[f"{name}.{column}"] = float(values.mean())
+            metrics[f"{name}.{column}_low"] = float(values.min())
+            metrics[f"{name}.{column}_high"] = float(values.max())
+    for name in ("static-oracle", "adaptive-oracle", "measurement-based-care", "hybrid-ppo"):
+        for column in ("end_depression_sd", "true_remission", "mean_return"):
+            margin = metrics[f"{name}.{column}"] - metrics[f"best-fixed.{column}"]
+            metrics[f"{name}.margin.{column}"] = margin
+    scores = {name: np.array([[r["mean_return"]] for r in rows]) for name, rows in results.items()}
+    for other in ("best-fixed", "measurement-based-care"):
+        metrics[f"hybrid-ppo.poi_vs_{other}"] = float(
+            rly_metrics.probability_of_improvement(scores["hybrid-ppo"], scores[other])
+        )
+    oracle = metrics["static-oracle.margin.end_depression_sd"]
+    metrics["hybrid-ppo.share_of_static_oracle_margin"] = (
+        metrics["hybrid-ppo.margin.end_depression_sd"] / oracle if oracle else float("nan")
+    )
+    return metrics
+
+
+def markdown(m: dict, names: list[str], seeds: int) -> str:
+    lines = [
+        f"Reference dynamics, every enrolled patient of the held-out cohort, {seeds} seeds "
+        f"(mean, range over seeds). Best fixed (chosen on the train cohort): `{m['best_fixed']}`;"
+        f" the oracles' intensity (chosen likewise): {m['oracle_intensity']}.",
+        "",
+        "| policy | return | true remission | drop-out | mean intensity | weeks |"
+        " end depression (SD vs control) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in names:
+        cells = [
+            f"{m[f'{name}.{c}']:.3f} [{m[f'{name}.{c}_low']:.3f}, {m[f'{name}.{c}_high']:.3f}]"
+            if c in ("mean_return", "end_depression_sd")
+            else f"{m[f'{name}.{c}']:.3f}"
+            for c in COLUMNS
+        ]
+        lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "| margin over best fixed | end depression (SD) | true remission (points) | return |",
+        "|---|---:|---:|---:|",
+    ]
+    for name in ("static-oracle", "adaptive-oracle", "measurement-based-care", "hybrid-ppo"):
+        lines.append(
+            f"| `{name}` | {m[f'{name}.margin.end_depression_sd']:+.3f} | "
+            f"{100 * m[f'{name}.margin.true_remission']:+.1f} | "
+            f"{m[f'{name}.margin.mean_return']:+.3f} |"
+        )
+    lines += [
+        "",
+        f"Hybrid PPO's probability of improvement (rliable, per-seed mean return): "
+        f"{m['hybrid-ppo.poi_vs_best-fixed']:.2f} over best fixed, "
+        f"{m['hybrid-ppo.poi_vs_measurement-based-care']:.2f} over measurement-based care; "
+        f"share of the static oracle's margin (end depression): "
+        f"{m['hybrid-ppo.share_of_static_oracle_margin']:.2f}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
