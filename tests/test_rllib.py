@@ -11,6 +11,7 @@ from agents.evaluation import evaluate_policy
 from agents.rllib import RLlibConfig, RLlibPolicy, ppo_config, ray_session, train_rllib
 from benchmarks.agents import sweep
 from mano_gym.dynamics.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS
+from mano_gym.envs.episodes import DEFAULT_MAX_WEEKS
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +74,7 @@ def test_rllib_sees_the_same_episodes_through_the_native_and_the_sync_vector_env
         )
         np.testing.assert_array_equal(a.get_observations(-1), b.get_observations(-1))
         np.testing.assert_array_equal(a.get_rewards(), b.get_rewards())
-    assert {len(e) for e in native} <= set(range(1, 13))
+    assert {len(e) for e in native} <= set(range(1, DEFAULT_MAX_WEEKS + 1))
 
 
 def test_a_two_trial_sweep_reports_each_setting_as_an_agent(ray_local, tmp_path):

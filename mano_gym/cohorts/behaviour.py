@@ -16,8 +16,8 @@ matter to stepped care) and returns `(treatment, intensity)` arrays.
 | `MeasurementBasedCare` | STAR*D-like: starts on the first step of its ladder; after `patience` |
 |                 | weeks without the risk falling by `target` (a share) since the step     |
 |                 | began, moves to the next step (a higher intensity, or a switch)         |
-| `SwitchingPolicy` | a random treatment at a random intensity, switched once to another at |
-|                 | a random week                                                             |
+| `SwitchingPolicy` | a random treatment at a random intensity, drawn again once, at a     |
+|                 | random week                                                               |
 | `NoisyPolicy`   | another policy, replaced by a random action with probability `epsilon`    |
 """
 
@@ -168,7 +168,7 @@ class MeasurementBasedCare:
 
 class SwitchingPolicy:
     """A random treatment at a random intensity, switched once, in a random week between
-    `earliest` and `latest`, to another random treatment and intensity."""
+    `earliest` and `latest`, to a second random draw of both (which may repeat the first)."""
 
     def __init__(self, earliest: int = 3, latest: int = 16) -> None:
         if not 1 <= earliest <= latest:
@@ -177,7 +177,7 @@ class SwitchingPolicy:
         self.reset(0)
 
     def reset(self, n: int) -> None:
-        self.n, self.week, self.plan = n, 0, None
+        self.week, self.plan = 0, None
 
     def act(self, risk: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         if self.plan is None:
