@@ -121,15 +121,20 @@ def row(outcomes: Outcomes, control: Outcomes) -> dict[str, float]:
     }
 
 
-def best_fixed(seed: int, assets: str | None) -> tuple[str, float]:
-    """The grid's (treatment, intensity) of the highest mean return on the train cohort."""
+def best_on_train(policies: dict, seed: int, assets: str | None):
+    """The key of `policies` whose policy has the highest mean return on the train cohort."""
     returns = {
-        (t, i): run_policy(
-            RiskScorePolicy(FixedPolicy(t, i)), "train", "reference", seed, assets=assets
-        ).returns.mean()
-        for t, i in GRID
+        key: run_policy(policy, "train", "reference", seed, assets=assets).returns.mean()
+        for key, policy in policies.items()
     }
     return max(returns, key=returns.get)
+
+
+def best_fixed(seed: int, assets: str | None) -> tuple[str, float]:
+    """The grid's (treatment, intensity) of the highest mean return on the train cohort."""
+    return best_on_train(
+        {(t, i): RiskScorePolicy(FixedPolicy(t, i)) for t, i in GRID}, seed, assets
+    )
 
 
 def oracle_intensity(seed: int, assets: str | None) -> float:
@@ -138,13 +143,7 @@ def oracle_intensity(seed: int, assets: str | None) -> float:
     effect = expected_effect(
         cohort.patients.subset(enrolled("train", assets=assets)), ReferenceParameters()
     )
-    returns = {
-        i: run_policy(
-            StaticOracle(effect, i), "train", "reference", seed, assets=assets
-        ).returns.mean()
-        for i in GRID_INTENSITIES
-    }
-    return max(returns, key=returns.get)
+    return best_on_train({i: StaticOracle(effect, i) for i in GRID_INTENSITIES}, seed, assets)
 
 
 def train_hybrid_ppo(seed: int, timesteps: int, assets: str | None, folder: Path) -> Policy:

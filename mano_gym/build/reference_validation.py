@@ -161,6 +161,7 @@ class _Trials:
     def __init__(self, simulator: ReferenceSimulator, patients: Patients, seed: int) -> None:
         self.simulator, self.patients, self.seed = simulator, patients, seed
         self.first = patients.first_scores[:, _DEPRESSION]
+        self._fixed: dict[tuple[str, float, int], list[Week]] = {}
 
     def run(self, policy: Callable[[int, list[Week]], tuple], weeks: int) -> list[Week]:
         """Weeks 1..`weeks` of every patient; `policy(t, weeks so far)` gives week t's
@@ -174,9 +175,14 @@ class _Trials:
         return out
 
     def fixed(self, treatment: str, intensity: float, weeks: int) -> list[Week]:
-        n = len(self.patients)
-        action = np.full(n, TREATMENTS.index(treatment)), np.full(n, intensity)
-        return self.run(lambda t, past: action, weeks)
+        """Weeks 1..`weeks` on one treatment and intensity; every trial draws from the same
+        seed, so a trial asked for again (several checks read the same arm) is run once."""
+        key = (treatment, intensity, weeks)
+        if key not in self._fixed:
+            n = len(self.patients)
+            action = np.full(n, TREATMENTS.index(treatment)), np.full(n, intensity)
+            self._fixed[key] = self.run(lambda t, past: action, weeks)
+        return self._fixed[key]
 
 
 def _depression(week: Week) -> np.ndarray:
