@@ -19,14 +19,25 @@ dynamics:
 | `adaptive-oracle`        | the static oracle's treatment, dosed each week by the latent  |
 |                          | depression it also sees: full intensity while moderate or      |
 |                          | worse, the static oracle's while mild, the lowest while normal |
+| `return-oracle`          | each patient's (treatment, intensity) of the grid or no        |
+|                          | treatment, of the highest mean return over 20 episodes of that |
+|                          | patient on other seeds: the best static choice under the       |
+|                          | task's reward, where the oracles above choose by effect        |
 | `hybrid-ppo`             | trained on the world model (one run per seed, `--timesteps`), |
 |                          | evaluated here                                                 |
+| `hybrid-ppo-reference`   | the same, trained on the reference simulator itself: what     |
+|                          | the learner finds without the world model's errors            |
+| `best-fixed-full-dose`,  | the best treatment at intensity 1.0 (on the train cohort) and |
+| `static-oracle-full-dose`| the static oracle at 1.0: personalised assignment at the      |
+|                          | standard dose trials compare, whatever the reward's cost      |
 
 Columns: mean return, true sustained remission (latent DASS normal or mild in the last two
 weeks, still in care), drop-out, mean intensity of the active weeks, weeks treated, and end
 depression as an improvement over control in SD units of the control arm (the last week seen:
 a drop-out's week of leaving). Seeds give the spread; rliable gives hybrid PPO's probability of
-improvement (on per-seed mean return) over best-fixed and measurement-based care.
+improvement (on per-seed mean return) over best-fixed and measurement-based care. Best fixed
+and both hybrid PPO runs are also evaluated under the world model, for the sign of (hybrid PPO
+minus best fixed) under each dynamics.
 Writes `benchmarks/results/adaptivity.{json,md}`.
 """
 
@@ -52,8 +63,22 @@ from mano_gym.envs.rollouts import Outcomes, Policy, RiskScorePolicy, enrolled, 
 
 GRID_INTENSITIES = (0.3, 0.6, 1.0)
 GRID = tuple((t, i) for t in TREATMENTS[1:] for i in GRID_INTENSITIES)
+RETURN_ORACLE_CHOICES = ((TREATMENTS[0], INTENSITY_LOW), *GRID)
+RETURN_ORACLE_SEEDS = range(1000, 1020)
 _DEPRESSION = 0
 NORMAL_DEPRESSION, MODERATE_DEPRESSION = 10.0, 14.0  # DASS-42 depression cuts
+# (row, the row its margin is over)
+MARGINS = (
+    ("static-oracle", "best-fixed"),
+    ("adaptive-oracle", "best-fixed"),
+    ("return-oracle", "best-fixed"),
+    ("measurement-based-care", "best-fixed"),
+    ("hybrid-ppo", "best-fixed"),
+    ("hybrid-ppo-reference", "best-fixed"),
+    ("static-oracle-full-dose", "best-fixed-full-dose"),
+)
+WORLD_MODEL_ROWS = ("best-fixed", "hybrid-ppo", "hybrid-ppo-reference")
+LEARNERS = ("hybrid-ppo", "hybrid-ppo-reference")
 COLUMNS = (
     "mean_return",
     "true_remission",
@@ -73,10 +98,16 @@ def expected_effect(patients, params: ReferenceParameters) -> np.ndarray:
 
 
 class StaticOracle:
-    """Each patient's treatment of largest expected effect, at one intensity, every week."""
+    """Each patient's treatment of largest expected effect (`effect`, or the treatments given
+    as `best`), at one intensity or one per patient, every week."""
 
-    def __init__(self, effect: np.ndarray, intensity: float) -> None:
-        self.best = effect[:, 1:].argmax(1) + 1
+    def __init__(
+        self,
+        effect: np.ndarray | None,
+        intensity: float | np.ndarray,
+        best: np.ndarray | None = None,
+    ) -> None:
+        self.best = effect[:, 1:].argmax(1) + 1 if best is None else best
         self.intensity = intensity
 
     def reset(self, n: int) -> None:
@@ -84,7 +115,33 @@ class StaticOracle:
             raise ValueError(f"built for {len(self.best)} patients, asked for {n}")
 
     def act(self, obs, rng) -> tuple[np.ndarray, np.ndarray]:
-        return self.best.copy(), np.full(len(self.best), self.intensity)
+        return self.best.copy(), np.broadcast_to(self.intensity, self.best.shape).copy()
+
+
+def return_oracle(assets: str | None) -> StaticOracle:
+    """Each enrolled held-out patient's choice of `RETURN_ORACLE_CHOICES` of the highest mean
+    return over `RETURN_ORACLE_SEEDS` episodes of that patient under the reference dynamics
+    (seeds apart from the evaluation's): an estimate of the best static choice for each
+    patient under the task's reward."""
+    returns = np.stack(
+        [
+            np.mean(
+                [
+                    run_policy(
+                        RiskScorePolicy(FixedPolicy(t, i)), "eval", "reference", seed, assets=assets
+                    ).returns
+                    for seed in RETURN_ORACLE_SEEDS
+                ],
+                axis=0,
+            )
+            for t, i in RETURN_ORACLE_CHOICES
+        ],
+        axis=1,
+    )
+    choice = returns.argmax(1)
+    treatments = np.array([TREATMENTS.index(t) for t, _ in RETURN_ORACLE_CHOICES])
+    intensities = np.array([i for _, i in RETURN_ORACLE_CHOICES])
+    return StaticOracle(None, intensities[choice], best=treatments[choice])
 
 
 class AdaptiveOracle(StaticOracle):
@@ -130,10 +187,10 @@ def best_on_train(policies: dict, seed: int, assets: str | None):
     return max(returns, key=returns.get)
 
 
-def best_fixed(seed: int, assets: str | None) -> tuple[str, float]:
-    """The grid's (treatment, intensity) of the highest mean return on the train cohort."""
+def best_fixed(seed: int, assets: str | None, grid=GRID) -> tuple[str, float]:
+    """The (treatment, intensity) of `grid` of the highest mean return on the train cohort."""
     return best_on_train(
-        {(t, i): RiskScorePolicy(FixedPolicy(t, i)) for t, i in GRID}, seed, assets
+        {(t, i): RiskScorePolicy(FixedPolicy(t, i)) for t, i in grid}, seed, assets
     )
 
 
@@ -146,9 +203,11 @@ def oracle_intensity(seed: int, assets: str | None) -> float:
     return best_on_train({i: StaticOracle(effect, i) for i in GRID_INTENSITIES}, seed, assets)
 
 
-def train_hybrid_ppo(seed: int, timesteps: int, assets: str | None, folder: Path) -> Policy:
-    config = HybridPPOConfig(total_timesteps=timesteps, seed=seed, assets=assets)
-    network, _ = train(config, folder / f"hybrid-ppo-{seed}", progress=False)
+def train_hybrid_ppo(
+    seed: int, timesteps: int, assets: str | None, folder: Path, dynamics: str = "world_model"
+) -> Policy:
+    config = HybridPPOConfig(total_timesteps=timesteps, seed=seed, assets=assets, dynamics=dynamics)
+    network, _ = train(config, folder / f"hybrid-ppo-{dynamics}-{seed}", progress=False)
     return HybridPPOPolicy(network)
 
 
@@ -161,11 +220,14 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     torch.set_num_threads(1)
     treatment, intensity = best_fixed(0, args.assets)
+    full_dose = best_fixed(0, args.assets, tuple((t, 1.0) for t in TREATMENTS[1:]))[0]
     cohort = load_cohort("eval", args.assets)
     patients = cohort.patients.subset(enrolled("eval", assets=args.assets))
     effect = expected_effect(patients, ReferenceParameters())
     oracle = oracle_intensity(0, args.assets)
+    by_return = return_oracle(args.assets)
     results: dict[str, list[dict[str, float]]] = {}
+    on_world_model: dict[str, list[float]] = {}  # per-seed mean return under the world model
     with tempfile.TemporaryDirectory() as folder:
         for seed in range(args.seeds):
             policies: dict[str, Policy] = {
@@ -174,7 +236,13 @@ def main(argv: list[str] | None = None) -> None:
                 "measurement-based-care": load_agent("measurement-based-care"),
                 "static-oracle": StaticOracle(effect, oracle),
                 "adaptive-oracle": AdaptiveOracle(effect, oracle),
+                "return-oracle": by_return,
                 "hybrid-ppo": train_hybrid_ppo(seed, args.timesteps, args.assets, Path(folder)),
+                "hybrid-ppo-reference": train_hybrid_ppo(
+                    seed, args.timesteps, args.assets, Path(folder), "reference"
+                ),
+                "best-fixed-full-dose": RiskScorePolicy(FixedPolicy(full_dose, 1.0)),
+                "static-oracle-full-dose": StaticOracle(effect, 1.0),
             }
             outcomes = {
                 name: run_policy(policy, "eval", "reference", seed, assets=args.assets)
@@ -182,9 +250,30 @@ def main(argv: list[str] | None = None) -> None:
             }
             for name, outcome in outcomes.items():
                 results.setdefault(name, []).append(row(outcome, outcomes["control"]))
+            for name in WORLD_MODEL_ROWS:
+                outcome = run_policy(
+                    policies[name], "eval", "world_model", seed, assets=args.assets
+                )
+                on_world_model.setdefault(name, []).append(float(outcome.returns.mean()))
     metrics = summarise(results, f"{treatment}-{intensity}") | {"oracle_intensity": oracle}
+    metrics |= signs_under_both(metrics, on_world_model) | {"best_fixed_full_dose": full_dose}
+    metrics["return-oracle.untreated_share"] = float((by_return.best == 0).mean())
     metrics["seconds"] = round(time.perf_counter() - start, 1)
     write_results("adaptivity", metrics, markdown(metrics, list(results), args.seeds))
+
+
+def signs_under_both(metrics: dict, on_world_model: dict[str, list[float]]) -> dict:
+    """Each learner's margin of mean return over best-fixed under the world model, and whether
+    its sign is the reference's."""
+    out: dict = {}
+    fixed = np.mean(on_world_model["best-fixed"])
+    for name in LEARNERS:
+        margin = float(np.mean(on_world_model[name]) - fixed)
+        out[f"{name}.world_model.margin.mean_return"] = margin
+        out[f"{name}.same_sign_under_both"] = bool(
+            np.sign(margin) == np.sign(metrics[f"{name}.margin.mean_return"])
+        )
+    return out
 
 
 def summarise(results: dict[str, list[dict[str, float]]], fixed: str) -> dict:
@@ -197,19 +286,20 @@ def summarise(results: dict[str, list[dict[str, float]]], fixed: str) -> dict:
             metrics[f"{name}.{column}"] = float(values.mean())
             metrics[f"{name}.{column}_low"] = float(values.min())
             metrics[f"{name}.{column}_high"] = float(values.max())
-    for name in ("static-oracle", "adaptive-oracle", "measurement-based-care", "hybrid-ppo"):
+    for name, baseline in MARGINS:
         for column in ("end_depression_sd", "true_remission", "mean_return"):
-            margin = metrics[f"{name}.{column}"] - metrics[f"best-fixed.{column}"]
+            margin = metrics[f"{name}.{column}"] - metrics[f"{baseline}.{column}"]
             metrics[f"{name}.margin.{column}"] = margin
     scores = {name: np.array([[r["mean_return"]] for r in rows]) for name, rows in results.items()}
-    for other in ("best-fixed", "measurement-based-care"):
-        metrics[f"hybrid-ppo.poi_vs_{other}"] = float(
-            rly_metrics.probability_of_improvement(scores["hybrid-ppo"], scores[other])
-        )
     oracle = metrics["static-oracle.margin.end_depression_sd"]
-    metrics["hybrid-ppo.share_of_static_oracle_margin"] = (
-        metrics["hybrid-ppo.margin.end_depression_sd"] / oracle if oracle else float("nan")
-    )
+    for name in LEARNERS:
+        for other in ("best-fixed", "measurement-based-care"):
+            metrics[f"{name}.poi_vs_{other}"] = float(
+                rly_metrics.probability_of_improvement(scores[name], scores[other])
+            )
+        metrics[f"{name}.share_of_static_oracle_margin"] = (
+            metrics[f"{name}.margin.end_depression_sd"] / oracle if oracle else float("nan")
+        )
     return metrics
 
 
@@ -233,22 +323,37 @@ def markdown(m: dict, names: list[str], seeds: int) -> str:
         lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
     lines += [
         "",
-        "| margin over best fixed | end depression (SD) | true remission (points) | return |",
-        "|---|---:|---:|---:|",
+        "| margin | over | end depression (SD) | true remission (points) | return |",
+        "|---|---|---:|---:|---:|",
     ]
-    for name in ("static-oracle", "adaptive-oracle", "measurement-based-care", "hybrid-ppo"):
+    for name, baseline in MARGINS:
         lines.append(
-            f"| `{name}` | {m[f'{name}.margin.end_depression_sd']:+.3f} | "
+            f"| `{name}` | `{baseline}` | {m[f'{name}.margin.end_depression_sd']:+.3f} | "
             f"{100 * m[f'{name}.margin.true_remission']:+.1f} | "
             f"{m[f'{name}.margin.mean_return']:+.3f} |"
         )
     lines += [
         "",
-        f"Hybrid PPO's probability of improvement (rliable, per-seed mean return): "
-        f"{m['hybrid-ppo.poi_vs_best-fixed']:.2f} over best fixed, "
-        f"{m['hybrid-ppo.poi_vs_measurement-based-care']:.2f} over measurement-based care; "
-        f"share of the static oracle's margin (end depression): "
-        f"{m['hybrid-ppo.share_of_static_oracle_margin']:.2f}.",
+        f"Best fixed at full dose (chosen on the train cohort): `{m['best_fixed_full_dose']}-1.0`."
+        f" The return oracle leaves {100 * m['return-oracle.untreated_share']:.0f}% of the"
+        " patients untreated.",
+        "",
+        "| learner | PoI over best fixed | PoI over measurement-based care | share of the static"
+        " oracle's margin (end depression) | return margin under the world model | same sign"
+        " under both dynamics |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for name in LEARNERS:
+        lines.append(
+            f"| `{name}` | {m[f'{name}.poi_vs_best-fixed']:.2f} |"
+            f" {m[f'{name}.poi_vs_measurement-based-care']:.2f} |"
+            f" {m[f'{name}.share_of_static_oracle_margin']:.2f} |"
+            f" {m[f'{name}.world_model.margin.mean_return']:+.3f} |"
+            f" {'yes' if m[f'{name}.same_sign_under_both'] else 'no'} |"
+        )
+    lines += [
+        "",
+        "PoI: rliable's probability of improvement on per-seed mean return (reference dynamics).",
     ]
     return "\n".join(lines) + "\n"
 

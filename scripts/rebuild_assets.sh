@@ -3,38 +3,14 @@
 # the risk predictors, then the cohorts and the world model, then the default policy.
 #   scripts/rebuild_assets.sh [OUT]          OUT defaults to runs/assets
 #   scripts/rebuild_assets.sh OUT --ship     and then make that set the shipped one
+#                                            (scripts/ship_assets.sh OUT)
 # The build is seeded, so shipping the set is what `--ship` on each command would write.
 set -euo pipefail
 out=${1:-runs/assets}
 mano train predictor --out "$out" --trusted
 mano train world-model --assets "$out" --out "$out" --trusted
-mano train --agent hybrid-ppo --assets "$out" --out "$out"
+mano train --agent hybrid-ppo --assets "$out" --out "$out" --overwrite
 mano evaluate world-model --assets "$out"
 if [[ "${2:-}" == "--ship" ]]; then
-  shipped=$(python -c "from mano_gym.assets import SHIPPED; print(SHIPPED)")
-  python - "$out" <<'PY'
-import sys
-from mano_gym.assets import read_manifest, verified_artifact
-for name in read_manifest(sys.argv[1])["artifacts"]:
-    verified_artifact(name, sys.argv[1])  # every file matches its recorded hash
-PY
-  cp "$out"/*.pt "$out"/*.npz "$out"/manifest.json "$shipped"/
-  python - "$shipped" <<'PY'
-# the shipped set under plain file names (a build's set may name files by their hash), and
-# nothing left that its manifest does not name
-import json, re, sys
-from pathlib import Path
-folder = Path(sys.argv[1])
-manifest = json.loads((folder / "manifest.json").read_text())
-for entry in manifest["artifacts"].values():
-    plain = re.sub(r"\.[0-9a-f]{12}\.", ".", entry["file"])
-    (folder / entry["file"]).replace(folder / plain)
-    entry["file"] = plain
-(folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-named = {entry["file"] for entry in manifest["artifacts"].values()}
-for path in [*folder.glob("*.pt"), *folder.glob("*.npz")]:
-    if path.name not in named:
-        path.unlink()
-PY
-  echo "shipped $out to $shipped"
+  "$(dirname "$0")/ship_assets.sh" "$out"
 fi

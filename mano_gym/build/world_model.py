@@ -61,6 +61,7 @@ from mano_gym.envs.episodes import DEFAULT_MAX_WEEKS
 from mano_gym.envs.rollouts import RiskScorePolicy, run_policy
 
 RANKING_INTENSITIES = (0.3, 1.0)
+DRIFT_REPLICAS = 8  # trajectories per held-out patient for the drift: one draw's error is ~0.05 SD
 
 
 @dataclass
@@ -122,14 +123,16 @@ def evaluate_world_model(
     assets: str | Path | None = None,
 ) -> dict[str, float]:
     """The fidelity report (`mano_gym.build.world_model_fidelity`) of `model` on trials of the
-    enrolled patients of `eval_cohort`, and the policy ranking in the environment on asset
-    set `assets` (its world model and held-out cohort)."""
+    enrolled patients of `eval_cohort` (the drift on `DRIFT_REPLICAS` trajectories of each),
+    and the policy ranking in the environment on asset set `assets` (its world model and
+    held-out cohort)."""
     enrolled = enrolled_patients(eval_cohort)
     trials = make_trials(eval_cohort, weeks, seed, redraw=True, patients=enrolled)
+    drift_trials = make_trials(eval_cohort, weeks, seed, DRIFT_REPLICAS, patients=enrolled)
     return (
         {"held_out_patients": float(len(enrolled))}
         | one_week_fidelity(model, trials, seed)
-        | rollout_drift(model, trials, seed)
+        | rollout_drift(model, drift_trials, seed)
         | policy_ranking(cohort="eval", seed=seed, assets=assets)
     )
 

@@ -43,6 +43,9 @@ class WorldModelConfig:
     epochs: int = 60
     batch_size: int = 256  # trajectories per step
     learning_rate: float = 2e-3
+    # the rate falls along a cosine towards this share of `learning_rate` over the epochs, so the
+    # snapshots model selection chooses among are settled rather than noisy (1: constant)
+    final_lr_fraction: float = 0.05
     teacher_final: float = 0.0  # teacher-forcing probability at the end of the annealing
     anneal_fraction: float = 0.5  # share of the epochs over which teacher forcing falls
     validation_fraction: float = 0.1  # share of patients held out for model selection
@@ -59,6 +62,7 @@ class WorldModelConfig:
                 "epochs": POSITIVE_INT,
                 "batch_size": POSITIVE_INT,
                 "learning_rate": POSITIVE,
+                "final_lr_fraction": Rule(lambda v: 0 < v <= 1, "in (0, 1]"),
                 "teacher_final": FRACTION,
                 "anneal_fraction": Rule(lambda v: OPEN_FRACTION.check(v) or v == 1, "in (0, 1]"),
                 "validation_fraction": OPEN_FRACTION,
@@ -124,6 +128,11 @@ def train_world_model(
     network = WorldModelNetwork(trials.static.shape[1], config.hidden).to(config.device)
     network.set_input_scaling(train["static"], train["signals"])
     optimiser = torch.optim.Adam(network.parameters(), lr=config.learning_rate)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
+        optimiser,
+        config.epochs,
+        eta_min=config.learning_rate * config.final_lr_fraction,
+    )
     support = SignalSupport(config.device)
     generator = torch.Generator(config.device).manual_seed(config.seed)
     writer = None
@@ -155,6 +164,7 @@ def train_world_model(
             torch.nn.utils.clip_grad_norm_(network.parameters(), config.grad_clip)
             optimiser.step()
             losses.append(loss.item())
+        schedule.step()
         network.eval()
         with torch.no_grad():
             check = torch.Generator(config.device).manual_seed(config.seed + 1)
