@@ -13,9 +13,12 @@ dynamics:
 |                          | the *train* cohort                                             |
 | `measurement-based-care` | the heuristic of the agent catalogue                          |
 | `static-oracle`          | knows each patient's responsiveness and moderators: the       |
-|                          | treatment of largest expected effect, at the grid intensity of |
+|                          | treatment of largest intake effect, at the grid intensity of  |
 |                          | its best mean return on the train cohort (an upper reference, |
 |                          | never an agent)                                                |
+| `moderator-oracle`       | the same from the moderators alone (what a clinician sees at  |
+|                          | intake), without the unobserved responsiveness: what intake   |
+|                          | information is worth to a static policy                       |
 | `adaptive-oracle`        | the static oracle's treatment, dosed each week by the latent  |
 |                          | depression it also sees: full intensity while moderate or      |
 |                          | worse, the static oracle's while mild, the lowest while normal |
@@ -34,10 +37,12 @@ dynamics:
 Columns: mean return, true sustained remission (latent DASS normal or mild in the last two
 weeks, still in care), drop-out, mean intensity of the active weeks, weeks treated, and end
 depression as an improvement over control in SD units of the control arm (the last week seen:
-a drop-out's week of leaving). Seeds give the spread; rliable gives hybrid PPO's probability of
-improvement (on per-seed mean return) over best-fixed and measurement-based care. Best fixed
-and both hybrid PPO runs are also evaluated under the world model, for the sign of (hybrid PPO
-minus best fixed) under each dynamics.
+a drop-out's week of leaving). The margins over best-fixed are given for every enrolled patient
+and for those of moderate or worse depression at intake (DASS-42 >= 14), the population of the
+depression trials the literature's bounds come from. Seeds give the spread; rliable gives
+hybrid PPO's probability of improvement (on per-seed mean return) over best-fixed and
+measurement-based care. Best fixed and both hybrid PPO runs are also evaluated under the world
+model, for the sign of (hybrid PPO minus best fixed) under each dynamics.
 Writes `benchmarks/results/adaptivity.{json,md}`.
 """
 
@@ -57,7 +62,7 @@ from agents.hybrid_ppo import HybridPPOConfig, HybridPPOPolicy, train
 from benchmarks.publish import write_results
 from mano_gym.assets import load_cohort
 from mano_gym.cohorts.behaviour import FixedPolicy
-from mano_gym.dynamics.reference import ReferenceParameters
+from mano_gym.dynamics.reference import ReferenceSimulator
 from mano_gym.dynamics.treatments import INTENSITY_HIGH, INTENSITY_LOW, TREATMENTS
 from mano_gym.envs.rollouts import Outcomes, Policy, RiskScorePolicy, enrolled, run_policy
 
@@ -70,6 +75,7 @@ NORMAL_DEPRESSION, MODERATE_DEPRESSION = 10.0, 14.0  # DASS-42 depression cuts
 # (row, the row its margin is over)
 MARGINS = (
     ("static-oracle", "best-fixed"),
+    ("moderator-oracle", "best-fixed"),
     ("adaptive-oracle", "best-fixed"),
     ("return-oracle", "best-fixed"),
     ("measurement-based-care", "best-fixed"),
@@ -89,26 +95,17 @@ COLUMNS = (
 )
 
 
-def expected_effect(patients, params: ReferenceParameters) -> np.ndarray:
-    """(n, 5) each treatment's weekly effect coefficient for each patient at intake (what the
-    static oracle ranks by): emax x responsiveness x moderation x the earlier-treatment
-    factor."""
-    before = np.where(patients.treated_before[:, None] > 0, params.treated_before_factor, 1.0)
-    return np.array(params.emax) * patients.responsiveness * patients.moderation * before
-
-
 class StaticOracle:
-    """Each patient's treatment of largest expected effect (`effect`, or the treatments given
-    as `best`), at one intensity or one per patient, every week."""
+    """One treatment per patient (`best`), at one intensity or one per patient, every week."""
 
-    def __init__(
-        self,
-        effect: np.ndarray | None,
-        intensity: float | np.ndarray,
-        best: np.ndarray | None = None,
-    ) -> None:
-        self.best = effect[:, 1:].argmax(1) + 1 if best is None else best
+    def __init__(self, best: np.ndarray, intensity: float | np.ndarray) -> None:
+        self.best = best
         self.intensity = intensity
+
+    @classmethod
+    def by_effect(cls, effect: np.ndarray, intensity: float | np.ndarray) -> StaticOracle:
+        """Each patient's active treatment of largest `effect` (n, 5)."""
+        return cls(effect[:, 1:].argmax(1) + 1, intensity)
 
     def reset(self, n: int) -> None:
         if n != len(self.best):
@@ -141,7 +138,7 @@ def return_oracle(assets: str | None) -> StaticOracle:
     choice = returns.argmax(1)
     treatments = np.array([TREATMENTS.index(t) for t, _ in RETURN_ORACLE_CHOICES])
     intensities = np.array([i for _, i in RETURN_ORACLE_CHOICES])
-    return StaticOracle(None, intensities[choice], best=treatments[choice])
+    return StaticOracle(treatments[choice], intensities[choice])
 
 
 class AdaptiveOracle(StaticOracle):
@@ -196,11 +193,10 @@ def best_fixed(seed: int, assets: str | None, grid=GRID) -> tuple[str, float]:
 
 def oracle_intensity(seed: int, assets: str | None) -> float:
     """The grid intensity of the static oracle's best mean return on the train cohort."""
-    cohort = load_cohort("train", assets)
-    effect = expected_effect(
-        cohort.patients.subset(enrolled("train", assets=assets)), ReferenceParameters()
-    )
-    return best_on_train({i: StaticOracle(effect, i) for i in GRID_INTENSITIES}, seed, assets)
+    patients = load_cohort("train", assets).patients.subset(enrolled("train", assets=assets))
+    effect = ReferenceSimulator().intake_effect(patients)
+    oracles = {i: StaticOracle.by_effect(effect, i) for i in GRID_INTENSITIES}
+    return best_on_train(oracles, seed, assets)
 
 
 def train_hybrid_ppo(
@@ -222,11 +218,15 @@ def main(argv: list[str] | None = None) -> None:
     treatment, intensity = best_fixed(0, args.assets)
     full_dose = best_fixed(0, args.assets, tuple((t, 1.0) for t in TREATMENTS[1:]))[0]
     cohort = load_cohort("eval", args.assets)
-    patients = cohort.patients.subset(enrolled("eval", assets=args.assets))
-    effect = expected_effect(patients, ReferenceParameters())
+    index = enrolled("eval", assets=args.assets)
+    patients = cohort.patients.subset(index)
+    effect = ReferenceSimulator().intake_effect(patients)
+    moderators = ReferenceSimulator().intake_effect(patients, responsiveness=False)
+    moderate = cohort.patients.first_scores[:, _DEPRESSION] >= MODERATE_DEPRESSION
     oracle = oracle_intensity(0, args.assets)
     by_return = return_oracle(args.assets)
     results: dict[str, list[dict[str, float]]] = {}
+    in_trials: dict[str, list[dict[str, float]]] = {}  # moderate or worse at intake only
     on_world_model: dict[str, list[float]] = {}  # per-seed mean return under the world model
     with tempfile.TemporaryDirectory() as folder:
         for seed in range(args.seeds):
@@ -234,28 +234,39 @@ def main(argv: list[str] | None = None) -> None:
                 "control": load_agent("control"),
                 "best-fixed": RiskScorePolicy(FixedPolicy(treatment, intensity)),
                 "measurement-based-care": load_agent("measurement-based-care"),
-                "static-oracle": StaticOracle(effect, oracle),
-                "adaptive-oracle": AdaptiveOracle(effect, oracle),
+                "static-oracle": StaticOracle.by_effect(effect, oracle),
+                "moderator-oracle": StaticOracle.by_effect(moderators, oracle),
+                "adaptive-oracle": AdaptiveOracle.by_effect(effect, oracle),
                 "return-oracle": by_return,
                 "hybrid-ppo": train_hybrid_ppo(seed, args.timesteps, args.assets, Path(folder)),
                 "hybrid-ppo-reference": train_hybrid_ppo(
                     seed, args.timesteps, args.assets, Path(folder), "reference"
                 ),
                 "best-fixed-full-dose": RiskScorePolicy(FixedPolicy(full_dose, 1.0)),
-                "static-oracle-full-dose": StaticOracle(effect, 1.0),
+                "static-oracle-full-dose": StaticOracle.by_effect(effect, 1.0),
             }
             outcomes = {
                 name: run_policy(policy, "eval", "reference", seed, assets=args.assets)
                 for name, policy in policies.items()
             }
+            control = outcomes["control"]
             for name, outcome in outcomes.items():
-                results.setdefault(name, []).append(row(outcome, outcomes["control"]))
+                results.setdefault(name, []).append(row(outcome, control))
+                in_trials.setdefault(name, []).append(
+                    row(
+                        outcome.subset(moderate[outcome.patients]),
+                        control.subset(moderate[control.patients]),
+                    )
+                )
             for name in WORLD_MODEL_ROWS:
                 outcome = run_policy(
                     policies[name], "eval", "world_model", seed, assets=args.assets
                 )
                 on_world_model.setdefault(name, []).append(float(outcome.returns.mean()))
     metrics = summarise(results, f"{treatment}-{intensity}") | {"oracle_intensity": oracle}
+    in_trial = summarise(in_trials, metrics["best_fixed"])
+    metrics |= {f"moderate_or_worse.{k}": v for k, v in in_trial.items() if ".margin." in k}
+    metrics["moderate_or_worse.share"] = float(moderate[index].mean())
     metrics |= signs_under_both(metrics, on_world_model) | {"best_fixed_full_dose": full_dose}
     metrics["return-oracle.untreated_share"] = float((by_return.best == 0).mean())
     metrics["seconds"] = round(time.perf_counter() - start, 1)
@@ -323,14 +334,21 @@ def markdown(m: dict, names: list[str], seeds: int) -> str:
         lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
     lines += [
         "",
-        "| margin | over | end depression (SD) | true remission (points) | return |",
-        "|---|---|---:|---:|---:|",
+        "Margins over the baseline row, for every enrolled patient and for the"
+        f" {100 * m['moderate_or_worse.share']:.0f}% of moderate or worse depression at intake:",
+        "",
+        "| margin | over | end depression (SD) | true remission (points) | return |"
+        " moderate or worse: end depression (SD) | true remission (points) |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for name, baseline in MARGINS:
+        margin = f"{name}.margin"
         lines.append(
-            f"| `{name}` | `{baseline}` | {m[f'{name}.margin.end_depression_sd']:+.3f} | "
-            f"{100 * m[f'{name}.margin.true_remission']:+.1f} | "
-            f"{m[f'{name}.margin.mean_return']:+.3f} |"
+            f"| `{name}` | `{baseline}` | {m[f'{margin}.end_depression_sd']:+.3f} | "
+            f"{100 * m[f'{margin}.true_remission']:+.1f} | "
+            f"{m[f'{margin}.mean_return']:+.3f} | "
+            f"{m[f'moderate_or_worse.{margin}.end_depression_sd']:+.3f} | "
+            f"{100 * m[f'moderate_or_worse.{margin}.true_remission']:+.1f} |"
         )
     lines += [
         "",

@@ -90,6 +90,7 @@ def test_every_validation_check_passes_on_the_benchmark_cohort():
     assert {f"smd_week_8.{name}" for name in CITED_SMD} <= names
     assert {"medication_onset_ratio", "same_seed_same_trajectories"} <= names
     families = ("stard_remission", "relapse_12_months", "dropout_week_12", "severity_moderation")
+    families += ("personalised_assignment",)
     assert all(any(name.startswith(f) for name in names) for f in families)
     metrics = checks_to_metrics(checks)
     assert metrics["passed"] == 1.0

@@ -28,3 +28,15 @@ def test_same_seed_same_outcomes_and_treatment_changes_them():
         RiskScorePolicy(FixedPolicy("cbt", 1.0)), cohort="eval", dynamics="world_model", seed=4
     )
     assert c.cured.mean() > a.cured.mean()  # full-dose CBT cures more than no treatment
+
+
+def test_outcomes_subset_keeps_the_rows_of_every_field():
+    outcomes = run_policy(RiskScorePolicy(Untreated()), cohort="eval", dynamics="reference", seed=0)
+    rows = outcomes.dropout
+    part = outcomes.subset(rows)
+    assert len(part.patients) == rows.sum() > 0
+    np.testing.assert_array_equal(part.patients, outcomes.patients[rows])
+    np.testing.assert_array_equal(part.end_depression, outcomes.end_depression[rows])
+    assert part.dropout.all() and not part.true_cured.any()
+    on_model = run_policy(RiskScorePolicy(Untreated()), cohort="eval", seed=0).subset([0, 1])
+    assert on_model.end_depression is None and len(on_model.returns) == 2

@@ -84,6 +84,24 @@ def test_treatment_before_lowers_medication_more_than_cbt(simulator, cohort):
     )
 
 
+def test_intake_effect_is_the_first_course_effect_and_ranks_treatments(simulator, cohort):
+    patients = cohort.patients.subset(np.arange(800))
+    effect = simulator.intake_effect(patients)
+    seen = simulator.intake_effect(patients, responsiveness=False)
+    np.testing.assert_allclose(effect, seen * patients.responsiveness)
+    assert (seen[:, CONTROL] == 0).all() and (seen[:, CONTROL + 1 :] > 0).all()
+    # on the treatment it ranks first, a patient improves more by week 8 than on the one it
+    # ranks last (the same random numbers for both)
+    order = effect[:, 1:].argsort(1) + 1
+    improvement = {}
+    for name, choice in (("first", order[:, -1]), ("last", order[:, 0])):
+        rng, state = np.random.default_rng(0), simulator.first_state(patients)
+        for _ in range(8):
+            state, week = simulator.step(patients, state, choice, np.ones(800), rng)
+        improvement[name] = (patients.first_scores[:, DEPRESSION] - week.scores[:, 0]).mean()
+    assert improvement["first"] > improvement["last"] + 1.0
+
+
 def test_an_earlier_course_lowers_the_next_treatments_effect(simulator, cohort):
     patients = cohort.patients.subset(np.arange(800))
     _, fresh = course(simulator, patients, [(CONTROL, 0.1, 12), (MEDICATION, 1.0, 8)])

@@ -12,6 +12,7 @@ from mano_gym.assets import LATENT, PREDICTORS, RULE, load_risk_predictor, verif
 from mano_gym.build.predictor import evaluate_shipped_predictors
 from mano_gym.cli import main
 from mano_gym.cohorts.cohort import STATIC_FEATURES
+from predictor.baselines import BASELINES
 from tests.conftest import DATA
 
 SPEC_NAMES = (
@@ -61,10 +62,13 @@ def test_decision_rule_costs_at_most_a_point_of_macro_f1(metrics):
 
 
 def test_metrics_reproduce_the_manifest(metrics):
+    # The shipped models' metrics reproduce exactly. The baselines are refitted here, and
+    # lbfgs stops where the machine's BLAS takes it: on another CPU, a few predictions move.
     for name in PREDICTORS.values():
         _, entry = verified_artifact(name)
         for key, value in entry["metrics"].items():
-            assert metrics[key] == pytest.approx(value, abs=1e-6), key
+            refitted = key.split(".")[0] in BASELINES
+            assert metrics[key] == pytest.approx(value, abs=2e-3 if refitted else 1e-6), key
 
 
 def test_shipped_predictors_take_the_cohort_encoding():

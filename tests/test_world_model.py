@@ -11,6 +11,7 @@ from mano_gym.build.world_model_fidelity import one_week_fidelity, rollout_drift
 from mano_gym.build.world_model_training import WorldModelConfig, train_world_model
 from mano_gym.cohorts.cohort import enrolled_patients
 from mano_gym.cohorts.trials import make_trials, trial_week
+from mano_gym.dynamics.treatments import TREATMENTS
 from mano_gym.dynamics.world_model import LOG_VAR_RANGE, WorldModel, WorldModelNetwork
 
 TINY = WorldModelConfig(hidden=8, epochs=3, batch_size=32, seed=5, teacher_final=1.0)
@@ -147,6 +148,18 @@ def test_shipped_world_model_is_within_the_noise_floor_on_held_out_patients(held
     for name in SIGNAL_NAMES:
         assert metrics[f"mae_ratio.{name}"] <= 1.25, name
         assert 0.75 <= metrics[f"coverage_90.{name}"] <= 0.99, name
+
+
+def test_shipped_world_model_drop_out_is_calibrated_by_treatment_and_week(held_out_trials):
+    metrics = one_week_fidelity(load_world_model(), held_out_trials)
+    groups = [f".{name}" for name in TREATMENTS] + [".weeks_1_4", ".weeks_5_12"]
+    assert "dropout_hazard_mean.weeks_13_24" not in metrics  # the trials are 12 weeks long
+    for group in groups:
+        model = metrics[f"dropout_hazard_mean{group}"]
+        assert model == pytest.approx(metrics[f"dropout_hazard_mean_reference{group}"], rel=0.15)
+    # the app loses patients fastest, under both dynamics
+    app = metrics["dropout_hazard_mean.wellness_app"]
+    assert app == max(metrics[f"dropout_hazard_mean.{name}"] for name in TREATMENTS)
 
 
 def test_shipped_world_model_does_not_drift_over_twelve_weeks(held_out_trials):

@@ -22,6 +22,8 @@ treatment. Arms are at full intensity unless a row says otherwise.
 | 12-month relapse of week-12 remitters   | `RELAPSE`              | Geddes 2003; Hollon 2005     |
 | STAR*D-like levels of 12 weeks          | 0.37 / 0.31 / 0.14 /   | Rush et al. 2006             |
 |                                         | 0.13, +-0.06, declining|                              |
+| personalised assignment by week 12:     | 0.1 - 0.3 SD /         | DeRubeis et al. 2014; Cohen  |
+| static oracle minus the best arm        | 4 - 12 points          | and DeRubeis 2018 (PAI)      |
 | same seed, same trajectories            | identical              | reproducibility              |
 
 Remission is depression back below moderate (DASS-42 < 14), response a fall of at least half
@@ -88,6 +90,14 @@ STARD_LEVELS = ("medication", "cbt", "exercise", "medication")
 STARD_REMISSION = (0.368, 0.306, 0.137, 0.130)
 STARD_TOLERANCE = 0.06
 STARD_RISE_MAX = 0.02
+# The static oracle (each patient's treatment of largest intake effect, responsiveness
+# included: SPEC section 14) over the best single arm: SD of the control arm, remission.
+PERSONALISED_SMD = (0.1, 0.3)
+PERSONALISED_REMISSION = (0.04, 0.12)
+PERSONALISED_SOURCE = (
+    "DeRubeis et al. 2014; Cohen and DeRubeis 2018: personalised assignment gains modestly, "
+    "within the variance-ratio bound"
+)
 
 
 @dataclass(frozen=True)
@@ -143,6 +153,7 @@ def validate_reference(
     checks += _dropout_checks(trials)
     checks += _relapse_checks(trials)
     checks += _stard_checks(trials)
+    checks += _personalisation_checks(trials, control)
     again = _Trials(simulator, patients, seed).fixed("control", INTENSITY_LOW, len(control))
     same = all(
         np.array_equal(a.signals, b.signals)
@@ -198,6 +209,25 @@ def _dropped(weeks: list[Week]) -> np.ndarray:
     return np.any([w.dropout for w in weeks], axis=0)
 
 
+def _last_seen(weeks: list[Week]) -> np.ndarray:
+    """Each patient's depression in the last week seen of `weeks`: the drop-out week for those
+    who leave (intention to treat), else the last."""
+    dropout = np.stack([w.dropout for w in weeks])
+    last = np.where(dropout.any(0), dropout.argmax(0), len(weeks) - 1)
+    return np.stack([_depression(w) for w in weeks])[last, np.arange(dropout.shape[1])]
+
+
+def _dose_ratio(name: str, high: float, low: float) -> Check:
+    """A rate under medication at full intensity over the same at 0.3: it rises with dose."""
+    return Check(
+        f"{name}.medication_high_vs_low",
+        float(high / max(low, 1e-12)),
+        1.0,
+        np.inf,
+        "Furukawa et al. 2019: dropouts for adverse effects rise with dose",
+    )
+
+
 def _smd(control: np.ndarray, treated: np.ndarray) -> float:
     pooled = np.sqrt((control.var(ddof=1) + treated.var(ddof=1)) / 2)
     return float((control.mean() - treated.mean()) / pooled)
@@ -250,18 +280,11 @@ def _effect_checks(trials: _Trials, control: list[Week]) -> list[Check]:
             "Cipriani et al. 2018 (effects build over 2-8 weeks); Taylor et al. 2006",
         )
     )
-    low = trials.fixed("medication", 0.3, 8)
-    rate_high = np.mean([w.safety[:, 0].mean() for w in medication])
-    rate_low = np.mean([w.safety[:, 0].mean() for w in low])
-    checks.append(
-        Check(
-            "adverse_event_ratio.medication_high_vs_low",
-            float(rate_high / max(rate_low, 1e-12)),
-            1.0,
-            np.inf,
-            "Furukawa et al. 2019: dropouts for adverse effects rise with dose",
-        )
+    high, low = (
+        np.mean([w.safety[:, 0].mean() for w in trials.fixed("medication", i, 8)])
+        for i in (1.0, 0.3)
     )
+    checks.append(_dose_ratio("adverse_event_ratio", high, low))
     return checks
 
 
@@ -317,15 +340,7 @@ def _dropout_checks(trials: _Trials) -> list[Check]:
         for name, (low, high, source) in DROPOUT.items()
     ]
     high, low = (_dropped(trials.fixed("medication", i, 12)).mean() for i in (1.0, 0.3))
-    checks.append(
-        Check(
-            "dropout_ratio.medication_high_vs_low",
-            float(high / max(low, 1e-12)),
-            1.0,
-            np.inf,
-            "Furukawa et al. 2019: dropouts for adverse effects rise with dose",
-        )
-    )
+    checks.append(_dose_ratio("dropout_ratio", high, low))
     return checks
 
 
@@ -370,14 +385,11 @@ def _stard_checks(trials: _Trials) -> list[Check]:
     rates = []
     for level in range(len(STARD_LEVELS)):
         level_weeks_seen = weeks[level * level_weeks : (level + 1) * level_weeks]
-        # the last week seen: the drop-out week, else the level's last (Rush et al. 2006
-        # count remission at the last QIDS-SR rating of a level)
-        dropout = np.stack([w.dropout for w in level_weeks_seen])
-        last = np.where(dropout.any(0), dropout.argmax(0), level_weeks - 1)
-        depression = np.stack([_depression(w) for w in level_weeks_seen])
-        remitted = depression[last, np.arange(n)] < ENROLMENT_DEPRESSION
+        # the last week seen (Rush et al. 2006 count remission at the last QIDS-SR rating of
+        # a level)
+        remitted = _last_seen(level_weeks_seen) < ENROLMENT_DEPRESSION
         rates.append(float(remitted[entering].mean()))
-        entering = entering & ~dropout.any(0) & ~remitted
+        entering = entering & ~_dropped(level_weeks_seen) & ~remitted
     checks = [
         Check(
             f"stard_remission.level_{level + 1}",
@@ -399,6 +411,34 @@ def _stard_checks(trials: _Trials) -> list[Check]:
         )
     )
     return checks
+
+
+def _personalisation_checks(trials: _Trials, control: list[Week]) -> list[Check]:
+    """What the static oracle, each patient on their treatment of largest intake effect
+    (`ReferenceSimulator.intake_effect`), gains by week 12 over the best single arm, all at
+    full intensity, at the last week seen."""
+    weeks = 12
+    arms = {name: _last_seen(trials.fixed(name, 1.0, weeks)) for name in TREATMENTS[1:]}
+    best = arms[min(arms, key=lambda name: arms[name].mean())]
+    choice = trials.simulator.intake_effect(trials.patients)[:, 1:].argmax(1) + 1
+    action = choice, np.ones(len(choice))
+    oracle = _last_seen(trials.run(lambda t, past: action, weeks))
+    spread = _last_seen(control[:weeks]).std()
+    remission = (oracle < ENROLMENT_DEPRESSION).mean() - (best < ENROLMENT_DEPRESSION).mean()
+    return [
+        Check(
+            "personalised_assignment.static_oracle_smd_week_12",
+            float((best.mean() - oracle.mean()) / spread),
+            *PERSONALISED_SMD,
+            PERSONALISED_SOURCE,
+        ),
+        Check(
+            "personalised_assignment.static_oracle_remission_gain_week_12",
+            float(remission),
+            *PERSONALISED_REMISSION,
+            PERSONALISED_SOURCE,
+        ),
+    ]
 
 
 def checks_to_metrics(checks: list[Check]) -> dict[str, float]:

@@ -15,6 +15,9 @@ All measured on trials of the held-out cohort (patients the model never saw):
 |                                 | units                                                       |
 | `rollout_drift_sd.<signal>`     | that drift in between-patient SDs of the reference's week   |
 | `rollout_drift_12w[_sd].<signal>` | the same after 12 weeks (one STAR*D level)                |
+| `dropout_hazard_mean[_reference]` | mean weekly drop-out hazard, the model's (given the true  |
+| `[.<treatment> / .weeks_<a>_<b>]` | weeks before) and the reference's, overall, per treatment |
+|                                 | given and per block of weeks                                |
 | `policy_rank_spearman`          | Spearman correlation of mean returns of fixed policies run  |
 |                                 | in ManoPatient-v0 under both dynamics                       |
 """
@@ -26,10 +29,12 @@ import torch
 
 from generators.signals import SIGNAL_NAMES
 from mano_gym.cohorts.trials import Trials, trial_week
+from mano_gym.dynamics.treatments import TREATMENTS
 from mano_gym.dynamics.world_model import WorldModel
 
 _Z90 = 1.6448536269514722  # the standard normal's 95th percentile
 DRIFT_WEEKS = 12  # the drift goal's horizon: one STAR*D level
+HAZARD_WEEKS = ((1, 4), (5, 12), (13, 24), (25, 52))  # blocks of weeks the hazard is compared in
 
 
 def one_week_fidelity(model: WorldModel, trials: Trials, seed: int = 0) -> dict[str, float]:
@@ -57,17 +62,31 @@ def one_week_fidelity(model: WorldModel, trials: Trials, seed: int = 0) -> dict[
         "coverage_90": torch.stack(inside).mean(dim=(0, 1, 2)).cpu().numpy(),
     }
     hazard = torch.stack(hazards, dim=1).cpu().numpy()
-    metrics: dict[str, float] = {
-        "dropout_hazard_mae": float(np.abs(hazard - trials.dropout_hazard).mean()),
-        "dropout_hazard_mean": float(hazard.mean()),
-        "dropout_hazard_mean_reference": float(trials.dropout_hazard.mean()),
-    }
+    metrics = {"dropout_hazard_mae": float(np.abs(hazard - trials.dropout_hazard).mean())}
+    metrics |= hazard_calibration(hazard, trials)
     for i, name in enumerate(SIGNAL_NAMES):
         metrics[f"mae.{name}"] = float(per_signal["mae"][i])
         metrics[f"noise_floor.{name}"] = float(floor[i])
         metrics[f"mae_ratio.{name}"] = float(per_signal["mae"][i] / floor[i])
         metrics[f"sample_mae_ratio.{name}"] = float(per_signal["sample_mae"][i] / floor[i])
         metrics[f"coverage_90.{name}"] = float(per_signal["coverage_90"][i])
+    return metrics
+
+
+def hazard_calibration(hazard: np.ndarray, trials: Trials) -> dict[str, float]:
+    """Mean weekly drop-out hazard, predicted (`hazard`, patients x weeks) and the reference's,
+    over every week, per treatment given and per block of `HAZARD_WEEKS` the trials reach."""
+    week = np.broadcast_to(np.arange(1, trials.weeks + 1), hazard.shape)
+    groups = {"": np.ones(hazard.shape, bool)}
+    groups |= {f".{name}": trials.treatment == k for k, name in enumerate(TREATMENTS)}
+    groups |= {f".weeks_{a}_{b}": (week >= a) & (week <= b) for a, b in HAZARD_WEEKS}
+    metrics = {}
+    for suffix, rows in groups.items():
+        if rows.any():
+            metrics[f"dropout_hazard_mean{suffix}"] = float(hazard[rows].mean())
+            metrics[f"dropout_hazard_mean_reference{suffix}"] = float(
+                trials.dropout_hazard[rows].mean()
+            )
     return metrics
 
 

@@ -342,6 +342,22 @@ class ReferenceSimulator:
         sleep = rhythms[:, :, SIGNAL_NAMES.index("sleep_hours")].mean(axis=1, keepdims=True)
         return factor * np.where(sleep < p.poor_sleep_hours, p.poor_sleep_factor, 1.0)
 
+    def intake_effect(self, patients: Patients, responsiveness: bool = True) -> np.ndarray:
+        """(n, 5) each treatment's weekly effect coefficient at full exposure before any
+        course of this episode: emax x responsiveness x moderation x the treated-before factor
+        (what an oracle ranks treatments by; `responsiveness=False` leaves out the unobserved
+        part, keeping what a clinician sees at intake)."""
+        if responsiveness:
+            effect = self._emax * patients.responsiveness * patients.moderation
+        else:
+            effect = self._emax * patients.moderation
+        return effect * self.treated_before(patients)
+
+    def treated_before(self, patients: Patients) -> np.ndarray:
+        """(n, 5) the effect multiplier of treatment before this episode (the profile's
+        answer)."""
+        return np.where(patients.treated_before[:, None] > 0, self._treated_before, 1.0)
+
     def first_state(self, patients: Patients) -> PatientState:
         n = len(patients)
         return PatientState(
@@ -405,8 +421,7 @@ class ReferenceSimulator:
         # Treatment before the episode, and every other treatment tried in it (as much as it
         # was taken: a full course counts 1), lower the response.
         others = peak.sum(1, keepdims=True) - peak
-        earlier = self._earlier_course**others
-        earlier = earlier * np.where(patients.treated_before[:, None] > 0, self._treated_before, 1)
+        earlier = self._earlier_course**others * self.treated_before(patients)
 
         # Latent scores: drift to the set point, treatment effect, life events, noise.
         each = self._emax * patients.responsiveness * patients.moderation * earlier * active

@@ -11,7 +11,7 @@ read it there. Row `i` of a run holds patient `patients[i]` for its one episode.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Protocol
 
@@ -67,6 +67,12 @@ class Outcomes:
     # subscale normal or mild in the last two weeks, and still in care
     true_cured: np.ndarray | None
     end_depression: np.ndarray | None  # (n,) reference dynamics: latent depression at the end
+
+    def subset(self, rows: np.ndarray) -> Outcomes:
+        """The outcomes of `rows` (a mask or indices) only."""
+        return Outcomes(
+            *(None if (v := getattr(self, f.name)) is None else v[rows] for f in fields(self))
+        )
 
 
 def enrolled(
