@@ -220,8 +220,9 @@ def main(argv: list[str] | None = None) -> None:
     cohort = load_cohort("eval", args.assets)
     index = enrolled("eval", assets=args.assets)
     patients = cohort.patients.subset(index)
-    effect = ReferenceSimulator().intake_effect(patients)
-    moderators = ReferenceSimulator().intake_effect(patients, responsiveness=False)
+    simulator = ReferenceSimulator()
+    effect = simulator.intake_effect(patients)
+    moderators = simulator.intake_effect(patients, responsiveness=False)
     moderate = cohort.patients.first_scores[:, _DEPRESSION] >= MODERATE_DEPRESSION
     oracle = oracle_intensity(0, args.assets)
     by_return = return_oracle(args.assets)
@@ -250,13 +251,11 @@ def main(argv: list[str] | None = None) -> None:
                 for name, policy in policies.items()
             }
             control = outcomes["control"]
+            control_in_trials = control.subset(moderate[control.patients])
             for name, outcome in outcomes.items():
                 results.setdefault(name, []).append(row(outcome, control))
                 in_trials.setdefault(name, []).append(
-                    row(
-                        outcome.subset(moderate[outcome.patients]),
-                        control.subset(moderate[control.patients]),
-                    )
+                    row(outcome.subset(moderate[outcome.patients]), control_in_trials)
                 )
             for name in WORLD_MODEL_ROWS:
                 outcome = run_policy(

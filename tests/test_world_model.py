@@ -143,15 +143,20 @@ def held_out_trials():
     return make_trials(cohort, 12, seed=11, redraw=True, patients=enrolled_patients(cohort)[:300])
 
 
-def test_shipped_world_model_is_within_the_noise_floor_on_held_out_patients(held_out_trials):
-    metrics = one_week_fidelity(load_world_model(), held_out_trials)
+@pytest.fixture(scope="module")
+def held_out_fidelity(held_out_trials):
+    return one_week_fidelity(load_world_model(), held_out_trials)
+
+
+def test_shipped_world_model_is_within_the_noise_floor_on_held_out_patients(held_out_fidelity):
+    metrics = held_out_fidelity
     for name in SIGNAL_NAMES:
         assert metrics[f"mae_ratio.{name}"] <= 1.25, name
         assert 0.75 <= metrics[f"coverage_90.{name}"] <= 0.99, name
 
 
-def test_shipped_world_model_drop_out_is_calibrated_by_treatment_and_week(held_out_trials):
-    metrics = one_week_fidelity(load_world_model(), held_out_trials)
+def test_shipped_world_model_drop_out_is_calibrated_by_treatment_and_week(held_out_fidelity):
+    metrics = held_out_fidelity
     groups = [f".{name}" for name in TREATMENTS] + [".weeks_1_4", ".weeks_5_12"]
     assert "dropout_hazard_mean.weeks_13_24" not in metrics  # the trials are 12 weeks long
     for group in groups:

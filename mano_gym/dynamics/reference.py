@@ -424,6 +424,8 @@ class ReferenceSimulator:
         earlier = self._earlier_course**others * self.treated_before(patients)
 
         # Latent scores: drift to the set point, treatment effect, life events, noise.
+        # (`intake_effect` x earlier courses, multiplied in the order the shipped artifacts
+        # were built with, so their trials reproduce bit for bit.)
         each = self._emax * patients.responsiveness * patients.moderation * earlier * active
         effect = 1.0 - np.prod(1.0 - np.minimum(each, p.effect_cap), axis=1)
         d = state.scores
