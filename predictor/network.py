@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from generators.signals import N_SIGNALS
+from predictor.numpy_layers import LSTM, Dense, array
 
 N_CLASSES = 3
 
@@ -86,3 +87,22 @@ class HybridLSTM(nn.Module):
         static_features = self.static_branch((static - self.static_mean) / self.static_std)
         _, (hidden, _) = self.temporal_branch((signals - self.signal_mean) / self.signal_std)
         return self.head(torch.cat([static_features, hidden[-1]], dim=1))
+
+
+class NumpyHybridLSTM:
+    """`HybridLSTM.forward` on NumPy float32 arrays, through twins of its layers
+    (`predictor.numpy_layers`): the same logits within float32 rounding, several times faster
+    for one patient on the CPU. A copy: later changes to the network's weights do not reach it."""
+
+    def __init__(self, network: HybridLSTM) -> None:
+        self.static_branch = Dense(network.static_branch)
+        self.temporal_branch = LSTM(network.temporal_branch)
+        self.head = Dense(network.head)
+        self.static_mean, self.static_std = array(network.static_mean), array(network.static_std)
+        self.signal_mean, self.signal_std = array(network.signal_mean), array(network.signal_std)
+
+    def __call__(self, static: np.ndarray, signals: np.ndarray) -> np.ndarray:
+        """Logits `(n, 3)` from static `(n, S)` and signals `(n, 7, 5)` in real units."""
+        static_features = self.static_branch((static - self.static_mean) / self.static_std)
+        hidden = self.temporal_branch((signals - self.signal_mean) / self.signal_std)
+        return self.head(np.concatenate([static_features, hidden], axis=1))

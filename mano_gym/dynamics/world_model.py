@@ -35,6 +35,7 @@ Public API::
     week = WeekInputs(static, baseline, last, exposure, treatment, intensity)
     mean, var, hazard, belief = model.predict(week, belief)  # real units; drop-out hazard
     signals, hazard, belief = model.sample(week, belief, noise)  # on the signals' support
+    fast = model.numpy_twin()                            # the same on CPU tensors, via NumPy
     model.save(path)
 """
 
@@ -43,13 +44,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from generators.files import atomic_write, read_torch_checkpoint
-from generators.signals import N_SIGNALS, SIGNAL_HIGH, SIGNAL_LOW, SIGNALS, WINDOW_DAYS
+from generators.signals import (
+    N_SIGNALS,
+    SIGNAL_HIGH,
+    SIGNAL_LOW,
+    SIGNALS,
+    WINDOW_DAYS,
+    to_support,
+)
 from mano_gym.dynamics.treatments import N_TREATMENTS
+from predictor.numpy_layers import GRU, Dense, GRUCell, array, attention, sigmoid
 
 FORMAT = "mano-world-model-2"
 LOG_VAR_RANGE = (-9.0, 3.0)  # standardised units: SD from 0.01 to 4.5 training SDs
@@ -194,6 +204,10 @@ class WorldModel:
         mean, var, hazard, belief = self.predict(week, belief)
         return self.to_support(mean + var.sqrt() * noise), hazard, belief
 
+    def numpy_twin(self) -> NumpyWorldModel:
+        """A copy that computes `sample` through NumPy (see `NumpyWorldModel`)."""
+        return NumpyWorldModel(self.network)
+
     def save(self, path: str | Path) -> None:
         """Write the model to one file atomically, readable with `weights_only=True`."""
         payload = {
@@ -216,3 +230,65 @@ class WorldModel:
         except (KeyError, TypeError, ValueError, RuntimeError) as error:
             raise ValueError(f"{path}: malformed world model file ({error})") from None
         return cls(network, payload["history"]).to(device)
+
+
+class NumpyWorldModel:
+    """`WorldModel.sample` for float32 CPU tensors, computed through NumPy twins of the
+    network's layers (`predictor.numpy_layers`): the same draws within float32 rounding (a
+    whole-number signal within rounding of a half may round the other way), several times
+    faster for one patient, where torch's per-operation overhead is most of the work. A copy:
+    later changes to the network's weights do not reach it."""
+
+    def __init__(self, network: WorldModelNetwork) -> None:
+        self.encoder, self.belief = GRU(network.encoder), GRUCell(network.belief)
+        self.context, self.decoder = Dense(network.context), Dense(network.decoder)
+        self.query = Dense(network.query)
+        # keys and values of the same states in one product: [key | value] columns
+        key, value = Dense(network.key).steps[0], Dense(network.value).steps[0]
+        self.key_value = (
+            np.concatenate([key[0], value[0]], axis=1),
+            np.concatenate([key[1], value[1]]),
+        )
+        self.dropout, self.day_queries = Dense(network.dropout), array(network.day_queries)
+        self.signal_mean, self.signal_std = array(network.signal_mean), array(network.signal_std)
+        self.static_mean, self.static_std = array(network.static_mean), array(network.static_std)
+        self.one_hot = np.eye(N_TREATMENTS, dtype=np.float32)
+
+    def forward(
+        self, week: dict[str, np.ndarray], belief: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """`WorldModelNetwork.forward` on arrays: `week` holds `WeekInputs`' fields by name."""
+        baseline = (week["baseline"] - self.signal_mean) / self.signal_std
+        last = (week["last"] - self.signal_mean) / self.signal_std
+        states, final = self.encoder(np.concatenate([baseline, last], axis=2))
+        action = self.one_hot[week["treatment"]]
+        treatment_now = np.concatenate(
+            [week["exposure"], action, week["intensity"][:, None]], axis=1
+        )
+        belief = self.belief(np.concatenate([final, treatment_now], axis=1), belief)
+        static = (week["static"] - self.static_mean) / self.static_std
+        condition = np.concatenate([static, treatment_now, belief], axis=1)
+        queries = self.day_queries + self.context(condition)[:, None, :]
+        weight, bias = self.key_value
+        keys_values = states @ weight + bias
+        hidden = states.shape[-1]
+        attended = attention(
+            self.query(queries), keys_values[..., :hidden], keys_values[..., hidden:]
+        )
+        out = self.decoder(np.concatenate([attended, queries, baseline, last], axis=2))
+        mean, log_var = out[..., :N_SIGNALS], out[..., N_SIGNALS:]
+        dropout = self.dropout(np.concatenate([belief, treatment_now], axis=1))[:, 0]
+        log_var = np.minimum(np.maximum(log_var, LOG_VAR_RANGE[0]), LOG_VAR_RANGE[1])
+        return last + mean, log_var, dropout, belief
+
+    def sample(
+        self, week: WeekInputs, belief: torch.Tensor, noise: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """What `WorldModel.sample` returns, for CPU tensors."""
+        arrays = {name: getattr(week, name).numpy() for name in week.__dataclass_fields__}
+        mean, log_var, dropout, belief = self.forward(arrays, belief.numpy())
+        mean = mean * self.signal_std + self.signal_mean
+        std = np.sqrt(np.exp(log_var) * self.signal_std**2)
+        signals = to_support(mean + std * noise.numpy())
+        hazard = sigmoid(dropout)
+        return torch.from_numpy(signals), torch.from_numpy(hazard), torch.from_numpy(belief)

@@ -204,11 +204,15 @@ class RandomDraws:
 
 
 class WorldModelDynamics:
-    """The distilled world model; carries each row's belief."""
+    """The distilled world model; carries each row's belief. One patient on the CPU samples
+    through the model's NumPy twin (`one_patient_on_cpu`)."""
 
     def __init__(self, model: WorldModel, n: int) -> None:
         self.model = model
         self.belief = model.initial_belief(n)
+        self.sample = (
+            model.numpy_twin().sample if one_patient_on_cpu(n, model.device) else model.sample
+        )
 
     def start(self, rows: np.ndarray, patients: np.ndarray) -> dict[str, torch.Tensor]:
         self.belief = self.belief.clone()
@@ -231,7 +235,7 @@ class WorldModelDynamics:
             intensity,
         )
         noise = draws.normal(tuple(state.last.shape), state.last.device)
-        signals, hazard, self.belief = self.model.sample(week, self.belief, noise)
+        signals, hazard, self.belief = self.sample(week, self.belief, noise)
         return signals, draws.uniform(len(hazard), hazard.device) < hazard, {}
 
 
@@ -320,6 +324,11 @@ class Episodes:
         self.n, self.reward, self.max_weeks = n, reward, max_weeks
         self.device = torch.device(device)
         self.cohort, self.predictor = cohort, predictor
+        self._predict_proba = (
+            predictor.numpy_twin().predict_proba_tensor
+            if one_patient_on_cpu(n, self.device)
+            else predictor.predict_proba_tensor
+        )
 
         def tensor(values: np.ndarray) -> torch.Tensor:
             return torch.as_tensor(np.asarray(values, np.float32), device=self.device)
@@ -435,7 +444,7 @@ class Episodes:
             s = self.state
             static = self.all_static[s.patient]
             signals, left, out = self.dynamics.step(s, static, treatment, intensity, draws)
-            proba = self.predictor.predict_proba_tensor(static, signals)
+            proba = self._predict_proba(static, signals)
             score = risk_score_from_proba(proba)
             below = torch.where(score < self.reward.cure_threshold, s.weeks_below + 1, 0)
             change = (signals.mean(dim=1) - s.first_mean)[:, self._limit_signals]
@@ -481,6 +490,15 @@ class Episodes:
         if self.n > SMALL_BATCH or self.device.type != "cpu":
             return contextlib.nullcontext()
         return one_torch_thread()
+
+
+def one_patient_on_cpu(n: int, device: torch.device) -> bool:
+    """Whether episodes of `n` patients on `device` run their networks through NumPy twins
+    (`predictor.numpy_layers`): for one patient on the CPU a forward pass is almost all
+    per-operation overhead, which NumPy's is several times smaller than torch's (a step of the
+    single environment about twice as fast, measured by `benchmarks/env_throughput.py`). Larger
+    batches, and any GPU, keep torch, and with it the random streams of published runs."""
+    return n == 1 and device.type == "cpu"
 
 
 @contextlib.contextmanager
