@@ -7,7 +7,9 @@ Writes `benchmarks/results/env_throughput.{json,md}`. Single environments (CartP
 ManoPatient-v0 alike) step with `env.action_space.sample()` inside the timed loop, as a user's
 script does; vectorised ones take actions drawn before timing. Episodes reset as they end (the
 batched environment resets rows itself). Also measures, in fresh processes, a bare
-`import torch` and then `gymnasium.make("ManoPatient-v0")` with the first `reset`.
+`import torch` and then `gymnasium.make("ManoPatient-v0")` with the first `reset`; and one
+patient's forward passes of the risk predictor and the world model in torch against their NumPy
+twins, which the single environment steps through.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import platform
 import subprocess
 import sys
 import time
+import timeit
+from functools import partial
 
 import gymnasium as gym
 import numpy as np
@@ -26,8 +30,10 @@ from gymnasium.vector import AutoresetMode
 
 import mano_gym  # noqa: F401  (registers ManoPatient-v0)
 from benchmarks.publish import write_results
+from mano_gym.assets import load_cohort, load_risk_predictor, load_world_model
 from mano_gym.dynamics.treatments import INTENSITY_HIGH, INTENSITY_LOW, N_TREATMENTS
-from mano_gym.envs.episodes import SMALL_BATCH
+from mano_gym.dynamics.world_model import WeekInputs
+from mano_gym.envs.episodes import SMALL_BATCH, one_torch_thread
 
 BATCHES = (64, 1024, 4096)
 SYNC_ENVS = 16
@@ -118,6 +124,33 @@ def autoreset_modes(n: int, seconds: float, rounds: int = 3) -> dict[str, float]
     }
 
 
+def one_patient_forward_ms(repeats: int = 7, number: int = 300) -> dict[str, float]:
+    """Milliseconds of one patient's forward pass (the best of `repeats` runs of `number`
+    calls), in torch on one thread under `inference_mode` and through the NumPy twins: the
+    risk predictor's probabilities and the world model's sampled week."""
+    cohort = load_cohort("eval")
+    static = torch.from_numpy(cohort.static[:1].astype(np.float32))
+    signals = torch.from_numpy(cohort.first_signals[:1])
+    baseline = torch.from_numpy(cohort.patients.rhythm[:1].astype(np.float32))
+    predictor, model = load_risk_predictor(), load_world_model()
+    week = WeekInputs(
+        static, baseline, signals, torch.zeros(1, N_TREATMENTS), torch.tensor([2]),
+        torch.tensor([0.5]),
+    )  # fmt: skip
+    belief, noise = model.initial_belief(1), torch.zeros_like(signals)
+    passes = {
+        "predictor": (predictor, lambda m: m.predict_proba_tensor(static, signals)),
+        "world_model": (model, lambda m: m.sample(week, belief, noise)),
+    }
+    times = {}
+    with one_torch_thread(), torch.inference_mode():
+        for name, (original, run) in passes.items():
+            for kind, m in (("torch", original), ("numpy", original.numpy_twin())):
+                best = min(timeit.repeat(partial(run, m), number=number, repeat=repeats))
+                times[f"one_patient.{name}_{kind}_ms"] = 1e3 * best / number
+    return times
+
+
 def start_up_seconds(repeats: int = 3) -> tuple[float, float]:
     """Medians over fresh processes of a bare `import torch`, and of `gymnasium.make` with the
     first `reset` after it (the rest of the imports included)."""
@@ -143,6 +176,7 @@ def main(argv: list[str] | None = None) -> None:
         f"sync_vector_{SYNC_ENVS}.steps_per_second": sync_vector(SYNC_ENVS, s),
     }
     metrics["import_torch_seconds"], metrics["make_and_reset_seconds"] = start_up_seconds()
+    metrics |= one_patient_forward_ms()
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     for device in devices:
         for n in BATCHES:
@@ -200,6 +234,20 @@ def markdown(m: dict, devices: list[str]) -> str:
         f" {m['import_torch_seconds']:.2f} s; after it, importing Mano,"
         f' `gymnasium.make("ManoPatient-v0")` and the first `reset` take'
         f" {m['make_and_reset_seconds']:.2f} s more (goal <= 0.5 s).",
+        "",
+        "One patient's forward pass (best of 7 x 300 calls), torch on one thread against the"
+        " NumPy twins the single environment steps through:",
+        "",
+        "| network | torch, ms | NumPy twin, ms |",
+        "|---|---:|---:|",
+        *(
+            f"| {label} | {m[f'one_patient.{key}_torch_ms']:.3f} |"
+            f" {m[f'one_patient.{key}_numpy_ms']:.3f} |"
+            for key, label in (
+                ("predictor", "risk predictor (class probabilities)"),
+                ("world_model", "world model (a sampled week)"),
+            )
+        ),
     ]
     return "\n".join(lines) + "\n"
 
