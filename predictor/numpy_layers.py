@@ -1,12 +1,11 @@
 """NumPy twins of small torch layers, for forward passes of one patient at a time.
 
 At batch 1 a forward pass of Mano's small networks is almost all per-operation overhead, and
-on the CPU a torch operation costs several times a NumPy one (measured on the 2-core
-development machine: a 32 x 128 linear layer 4.4 us in torch against 2.4 us in NumPy, `tanh` of
-128 numbers 4.3 against 0.9 us; a 2-layer LSTM over 7 days 223 us in torch). Each twin copies a
-trained layer's weights once, as float32 arrays, and computes the same function on float32
-arrays of any batch size; `tests/test_numpy_layers.py` holds every twin to its torch layer
-within float32 rounding. The networks that use them (`predictor.network.HybridLSTM`,
+on the CPU a NumPy operation on a few hundred numbers costs a fraction of a torch one
+(`benchmarks/env_throughput.py` measures one patient's forward passes both ways). Each twin
+copies a trained layer's weights once, as float32 arrays, and computes the same function on
+float32 arrays of any batch size; `tests/test_numpy_layers.py` holds every twin to its torch
+layer within float32 rounding. The networks that use them (`predictor.network.HybridLSTM`,
 `mano_gym.dynamics.world_model.WorldModelNetwork`) keep their NumPy forward pass beside their
 torch one.
 
@@ -39,6 +38,15 @@ class Dense:
                 self.steps.append(type(layer).__name__)
             elif not isinstance(layer, nn.Dropout):
                 raise TypeError(f"no NumPy twin for layer {type(layer).__name__}")
+
+    @classmethod
+    def side_by_side(cls, *layers: nn.Linear) -> Dense:
+        """One linear layer that computes `layers` on the same input, their outputs side by
+        side: one matrix product instead of several."""
+        dense = cls(nn.Sequential())
+        weights, biases = zip(*(cls(layer).steps[0] for layer in layers), strict=True)
+        dense.steps = [(np.concatenate(weights, axis=1), np.concatenate(biases))]
+        return dense
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         for step in self.steps:

@@ -62,6 +62,13 @@ def test_dense_twin_runs_linear_relu_tanh_and_skips_dropout():
     close(Dense(single)(x.numpy()), single(x))
 
 
+def test_linear_layers_side_by_side_give_their_outputs_concatenated():
+    torch.manual_seed(0)
+    first, second = nn.Linear(6, 3), nn.Linear(6, 2)
+    x = torch.randn(4, 7, 6)
+    close(Dense.side_by_side(first, second)(x.numpy()), torch.cat([first(x), second(x)], dim=-1))
+
+
 def test_attention_softmax_and_sigmoid_twins():
     torch.manual_seed(0)
     q, k, v = (torch.randn(2, 7, 8) * 3 for _ in range(3))

@@ -243,12 +243,7 @@ class NumpyWorldModel:
         self.encoder, self.belief = GRU(network.encoder), GRUCell(network.belief)
         self.context, self.decoder = Dense(network.context), Dense(network.decoder)
         self.query = Dense(network.query)
-        # keys and values of the same states in one product: [key | value] columns
-        key, value = Dense(network.key).steps[0], Dense(network.value).steps[0]
-        self.key_value = (
-            np.concatenate([key[0], value[0]], axis=1),
-            np.concatenate([key[1], value[1]]),
-        )
+        self.key_value = Dense.side_by_side(network.key, network.value)  # of the same states
         self.dropout, self.day_queries = Dense(network.dropout), array(network.day_queries)
         self.signal_mean, self.signal_std = array(network.signal_mean), array(network.signal_std)
         self.static_mean, self.static_std = array(network.static_mean), array(network.static_std)
@@ -269,8 +264,7 @@ class NumpyWorldModel:
         static = (week["static"] - self.static_mean) / self.static_std
         condition = np.concatenate([static, treatment_now, belief], axis=1)
         queries = self.day_queries + self.context(condition)[:, None, :]
-        weight, bias = self.key_value
-        keys_values = states @ weight + bias
+        keys_values = self.key_value(states)
         hidden = states.shape[-1]
         attended = attention(
             self.query(queries), keys_values[..., :hidden], keys_values[..., hidden:]
