@@ -46,7 +46,9 @@ POSITIVE = Rule(lambda v: _real(v) and 0 < v < float("inf"), "a finite number > 
 NON_NEGATIVE = Rule(lambda v: _real(v) and 0 <= v < float("inf"), "a finite number >= 0")
 FRACTION = Rule(lambda v: _real(v) and 0 <= v <= 1, "a number in [0, 1]")
 OPEN_FRACTION = Rule(lambda v: _real(v) and 0 < v < 1, "a number in (0, 1)")
+POSITIVE_FRACTION = Rule(lambda v: _real(v) and 0 < v <= 1, "a number in (0, 1]")
 DEVICE = Rule(_device, "a torch device, e.g. cpu or cuda")
+OPTIONAL_POSITIVE = Rule(lambda v: v is None or POSITIVE.check(v), "None or " + POSITIVE.allowed)
 # a folder saved with a config into a checkpoint: a plain string, which any reader can load
 OPTIONAL_FOLDER = Rule(lambda v: v is None or isinstance(v, str), "None or a folder as a str")
 

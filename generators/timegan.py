@@ -63,9 +63,24 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from generators.config_checks import DEVICE, NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, check_fields
+from generators.config_checks import (
+    DEVICE,
+    NON_NEGATIVE,
+    NON_NEGATIVE_INT,
+    OPEN_FRACTION,
+    OPTIONAL_POSITIVE,
+    POSITIVE,
+    POSITIVE_FRACTION,
+    check_fields,
+)
 from generators.files import atomic_write, read_torch_checkpoint
-from generators.signals import N_SIGNALS, SIGNAL_NAMES, to_support
+from generators.participant_dp import (
+    ACCOUNTANT,
+    ParticipantDPSGD,
+    noise_multiplier,
+    privacy_spent,
+)
+from generators.signals import N_SIGNALS, SIGNAL_HIGH, SIGNAL_LOW, SIGNAL_NAMES, to_support
 
 FORMAT = "mano-timegan-1"
 CHECKPOINT_FORMAT = "mano-timegan-checkpoint-1"
@@ -122,6 +137,13 @@ class TimeGANConfig:
     # brought it to 0.28 (training seeds 0 and 1; last weights: 0.33-0.34) at no time cost.
     average_last: int = 2000
     average_every: int = 500
+    # Differential privacy (`generators.participant_dp`): with `dp_epsilon`, every update that
+    # reads real windows is a DP-SGD step with the participant as the unit, and the whole run
+    # spends at most (dp_epsilon, dp_delta). None trains without.
+    dp_epsilon: float | None = None
+    dp_delta: float = 1e-5  # judgement: far below 1 / the number of people
+    dp_max_grad_norm: float = 1.0  # clipping norm of one participant's gradient
+    dp_sample_rate: float = 0.3  # chance that a participant takes part in an update
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -139,8 +161,19 @@ class TimeGANConfig:
             self,
             {"learning_rate": POSITIVE, "seed": NON_NEGATIVE_INT, "device": DEVICE}
             | {name: NON_NEGATIVE for name in (*weights, "embedding_supervised_weight")}
-            | {"discriminator_threshold": NON_NEGATIVE},
+            | {"discriminator_threshold": NON_NEGATIVE}
+            | {"dp_delta": OPEN_FRACTION, "dp_max_grad_norm": POSITIVE}
+            | {"dp_sample_rate": POSITIVE_FRACTION, "dp_epsilon": OPTIONAL_POSITIVE},
         )
+
+    @property
+    def private(self) -> bool:
+        return self.dp_epsilon is not None
+
+    def private_updates(self) -> int:
+        """Updates that read real windows: each counts against a privacy budget."""
+        joint = self.joint_iterations * (2 * self.generator_steps + 1)
+        return self.embedding_iterations + self.supervised_iterations + joint
 
 
 class _Recurrent(nn.Module):
@@ -225,6 +258,8 @@ class TimeGAN:
         self.scaler_min: torch.Tensor | None = None
         self.scaler_max: torch.Tensor | None = None
         self._nets: nn.ModuleDict | None = None
+        # the guarantee of a private model (`TimeGANConfig.dp_epsilon`), None for the others
+        self.privacy: dict | None = None
 
     # ---------------------------------------------------------------- training
 
@@ -236,13 +271,16 @@ class TimeGAN:
         checkpoint: str | Path | None = None,
         resume: bool = False,
         checkpoint_every: int = 500,
+        participants: np.ndarray | None = None,
     ) -> TimeGAN:
         """Train on `windows` (N, days, 5) in real units, in `SIGNAL_NAMES` order.
 
         Weights, batch order and noise all follow `config.seed`; torch's global RNG is left as
         it was. With `checkpoint`, the training state is saved there every `checkpoint_every`
         iterations and at the end of each phase; `resume=True` continues from that file, which
-        must come from the same windows and config (the device may differ). Returns self.
+        must come from the same windows and config (the device may differ). A private config
+        (`dp_epsilon`) needs `participants`, the person each window belongs to (the privacy
+        unit), and scales by the signals' published ranges instead of the data's. Returns self.
         """
         data = _check_windows(windows)
         if resume and checkpoint is None:
@@ -250,14 +288,24 @@ class TimeGAN:
         if checkpoint_every < 1:
             raise ValueError(f"checkpoint_every must be >= 1, got {checkpoint_every}")
         cfg = self.config
+        if cfg.private and participants is None:
+            raise ValueError(
+                "a private TimeGAN (dp_epsilon) needs the participant of every window: "
+                "the person is the privacy unit"
+            )
         self.days = data.shape[1]
-        self.scaler_min = torch.from_numpy(data.min(axis=(0, 1)))
-        self.scaler_max = torch.from_numpy(data.max(axis=(0, 1)))
+        # The data's own minimum and maximum would leak: a private run scales by public ranges.
+        low, high = (
+            (SIGNAL_LOW, SIGNAL_HIGH) if cfg.private else (data.min((0, 1)), data.max((0, 1)))
+        )
+        self.scaler_min, self.scaler_max = torch.from_numpy(low), torch.from_numpy(high)
         scaled = (data - self.scaler_min.numpy()) / (
             self.scaler_max.numpy() - self.scaler_min.numpy() + _SCALE_EPS
         )
         self._nets = _build_networks(cfg)
         trainer = _Trainer(self._nets, torch.from_numpy(scaled).to(cfg.device), cfg, logdir)
+        if cfg.private:
+            self.privacy = trainer.make_private(participants)
         if checkpoint is not None:
             trainer.checkpoint = _Checkpoint(
                 Path(checkpoint), hashlib.sha256(data.tobytes()).hexdigest(), checkpoint_every
@@ -307,6 +355,7 @@ class TimeGAN:
             "scaler_min": self.scaler_min.cpu(),
             "scaler_max": self.scaler_max.cpu(),
             "days": self.days,
+            "privacy": self.privacy,
             "state_dicts": {
                 name: {k: v.cpu() for k, v in net.state_dict().items()}
                 for name, net in self._nets.items()
@@ -327,6 +376,7 @@ class TimeGAN:
         try:
             model = cls(TimeGANConfig(**{**payload["config"], "device": device}))
             model.days = int(payload["days"])
+            model.privacy = payload.get("privacy")
             model.scaler_min = payload["scaler_min"].cpu().reshape(N_SIGNALS)
             model.scaler_max = payload["scaler_max"].cpu().reshape(N_SIGNALS)
             missing = [name for name in NETWORKS if name not in payload["state_dicts"]]
@@ -370,11 +420,36 @@ class _Trainer:
         self.phase = self.iteration = 0
         self.checkpoint: _Checkpoint | None = None
         self.optimizer_states: dict[str, dict] = {}  # of the phase being resumed
+        self.private: ParticipantDPSGD | None = None  # see `make_private`
         self.writer = None
         if logdir is not None:
             from torch.utils.tensorboard import SummaryWriter  # imports tensorboard: only if used
 
             self.writer = SummaryWriter(str(logdir))
+
+    def make_private(self, participants: np.ndarray) -> dict:
+        """Route every update that reads real windows through participant-level DP-SGD
+        (`generators.participant_dp`), with the noise that spends the config's budget over the
+        whole run. Returns the guarantee, as the model and its manifest record it."""
+        cfg = self.cfg
+        steps, rate = cfg.private_updates(), cfg.dp_sample_rate
+        sigma = noise_multiplier(cfg.dp_epsilon, cfg.dp_delta, rate, steps)
+        noise = torch.Generator(self.data.device).manual_seed(cfg.seed + 1)
+        self.private = ParticipantDPSGD(
+            self.data, participants, rate, cfg.dp_max_grad_norm, sigma, cfg.batch_size,
+            self.rng, noise,
+        )  # fmt: skip
+        return {
+            "epsilon": privacy_spent(sigma, rate, steps, cfg.dp_delta),
+            "delta": cfg.dp_delta,
+            "unit": "participant",
+            "participants": len(self.private.groups),
+            "accountant": f"opacus {ACCOUNTANT}",
+            "noise_multiplier": sigma,
+            "sample_rate": rate,
+            "max_grad_norm": cfg.dp_max_grad_norm,
+            "updates": steps,
+        }
 
     def close(self) -> None:
         if self.writer is not None:
@@ -436,6 +511,8 @@ class _Trainer:
             "weight_sums": self.weight_sums,
             "averaged": self.averaged,
         }
+        if self.private is not None:
+            payload["dp_noise_rng"] = self.private.noise.get_state()
         with atomic_write(self.checkpoint.path) as file:
             torch.save(payload, file)
 
@@ -455,9 +532,13 @@ class _Trainer:
                 f"{path}: checkpoint of another TimeGAN config ({', '.join(changed)} differ); "
                 "cannot resume"
             )
+        if self.private is not None and "dp_noise_rng" not in saved:
+            raise ValueError(f"{path}: checkpoint of a run without privacy; cannot resume")
         try:
             self.nets.load_state_dict(saved["state_dict"])
             self.rng.set_state(saved["rng"].cpu())
+            if self.private is not None:
+                self.private.noise.set_state(saved["dp_noise_rng"])
         except (RuntimeError, TypeError) as error:
             raise ValueError(f"{path}: malformed TimeGAN checkpoint ({error})") from None
         self.phase, self.iteration, self.step = saved["phase"], saved["iteration"], saved["step"]
@@ -486,13 +567,16 @@ class _Trainer:
                 "discriminator": ("discriminator",),
             },
         }[phase]
-        return {
+        optimizers = {
             key: torch.optim.Adam(
                 [p for name in names for p in self.nets[name].parameters()],
                 lr=self.cfg.learning_rate,
             )
             for key, names in groups.items()
         }
+        if self.private is not None:
+            return {key: self.private.wrap(opt) for key, opt in optimizers.items()}
+        return optimizers
 
     def _real(self) -> torch.Tensor:
         idx = torch.randperm(len(self.data), generator=self.rng)[: self.batch]
@@ -515,63 +599,117 @@ class _Trainer:
 
     def _embedding_step(self, opt: dict) -> dict[str, torch.Tensor]:
         _only_train(self.nets, ("embedder", "recovery"))
-        _, mse = self._reconstruction(self._real())
-        self._update(opt["autoencoder"], self.cfg.reconstruction_weight * torch.sqrt(mse))
+        if self.private is not None:
+            self.private.update(opt["autoencoder"], lambda x: self._reconstruction_loss(x)[0])
+            return {}
+        loss, mse = self._reconstruction_loss(self._real())
+        self._update(opt["autoencoder"], loss)
         return {"losses/embedding": torch.sqrt(mse.detach())}
 
     def _supervised_step(self, opt: dict) -> dict[str, torch.Tensor]:
         _only_train(self.nets, ("supervisor",))
-        h = self.nets["embedder"](self._real())
-        loss = _supervised_loss(h, self.nets["supervisor"](h))
+        if self.private is not None:
+            self.private.update(opt["supervisor"], self._latent_supervised_loss)
+            return {}
+        loss = self._latent_supervised_loss(self._real())
         self._update(opt["supervisor"], loss)
         return {"losses/supervised": torch.sqrt(loss.detach())}
 
     def _joint_step(self, opt: dict) -> dict[str, torch.Tensor]:
+        if self.private is not None:
+            return self._private_joint_step(opt)
         nets, cfg = self.nets, self.cfg
         for _ in range(cfg.generator_steps):
             x, z = self._real(), self._noise()
             # (a) generator + supervisor: fool the discriminator, predict the next latent,
-            # match the batch moments of the real windows. A recurrent network treats the
-            # sequences of a batch independently, so two inputs to the same network share one
-            # pass (per-step overhead, not batch size, dominates the time on a CPU).
+            # match the batch moments of the real windows
             _only_train(nets, ("generator", "supervisor"))
-            h = nets["embedder"](x)
-            e_hat = nets["generator"](z)
-            h_next, h_hat = nets["supervisor"](torch.cat([h, e_hat])).split(len(x))
-            supervised = _supervised_loss(h, h_next)
-            moments = _moments_loss(nets["recovery"](h_hat), x)
-            y_fake, y_fake_e = nets["discriminator"](torch.cat([h_hat, e_hat])).split(len(x))
-            adversarial = _bce(y_fake, 1.0) + cfg.gamma * _bce(y_fake_e, 1.0)
-            generator_loss = (
-                adversarial
-                + cfg.supervised_weight * torch.sqrt(supervised)
-                + cfg.moment_weight * moments
-            )
-            self._update(opt["generator"], generator_loss)
+            generator = self._generator_loss(x, z)
+            self._update(opt["generator"], generator["loss"])
             # (b) embedder + recovery on the same batch: keep reconstructing, and keep the
             # latent space predictable for the supervisor.
             _only_train(nets, ("embedder", "recovery"))
-            h, mse = self._reconstruction(x)
-            embedding_loss = cfg.reconstruction_weight * torch.sqrt(
-                mse
-            ) + cfg.embedding_supervised_weight * _supervised_loss(h, nets["supervisor"](h))
+            embedding_loss, mse = self._joint_embedding_loss(x)
             self._update(opt["autoencoder"], embedding_loss)
         # Discriminator, on a fresh batch; skipped while it already wins (loss <= threshold)
         # so that the generator can catch up.
         _only_train(nets, ("discriminator",))
-        x, z = self._real(), self._noise()
+        discriminator_loss = self._discriminator_loss(self._real(), self._noise())
+        if discriminator_loss.item() > cfg.discriminator_threshold:
+            self._update(opt["discriminator"], discriminator_loss)
+        return {
+            "losses/generator": generator["adversarial"].detach(),
+            "losses/supervised": torch.sqrt(generator["supervised"].detach()),
+            "losses/moments": generator["moments"].detach(),
+            "losses/embedding_joint": torch.sqrt(mse.detach()),
+            "losses/discriminator": discriminator_loss.detach(),
+        }
+
+    def _private_joint_step(self, opt: dict) -> dict[str, torch.Tensor]:
+        """The joint iteration's updates as private ones: each samples its own participants,
+        the fakes of one noise batch shared by them. The discriminator always updates: its
+        threshold would be a decision on real data. Nothing is logged."""
+        nets, private = self.nets, self.private
+        for _ in range(self.cfg.generator_steps):
+            z = self._noise()
+            _only_train(nets, ("generator", "supervisor"))
+            private.update(opt["generator"], lambda x, z=z: self._generator_loss(x, z)["loss"])
+            _only_train(nets, ("embedder", "recovery"))
+            private.update(opt["autoencoder"], lambda x: self._joint_embedding_loss(x)[0])
+        _only_train(nets, ("discriminator",))
+        z = self._noise()
+        private.update(opt["discriminator"], lambda x: self._discriminator_loss(x, z))
+        return {}
+
+    # The losses, as functions of real windows `x` (and noise `z`), for plain and private
+    # updates alike.
+
+    def _reconstruction_loss(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Phase 1: the weighted root reconstruction error, and the MSE."""
+        _, mse = self._reconstruction(x)
+        return self.cfg.reconstruction_weight * torch.sqrt(mse), mse
+
+    def _latent_supervised_loss(self, x: torch.Tensor) -> torch.Tensor:
+        """Phase 2: the supervisor's one-step-ahead error on the latents of `x`."""
+        h = self.nets["embedder"](x)
+        return _supervised_loss(h, self.nets["supervisor"](h))
+
+    def _generator_loss(self, x: torch.Tensor, z: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Phase 3 (a): the generator + supervisor loss (`loss`) and its parts. A recurrent
+        network treats the sequences of a batch independently, so two inputs to the same
+        network share one pass (per-step overhead, not batch size, dominates on a CPU)."""
+        nets, cfg = self.nets, self.cfg
+        h = nets["embedder"](x)
+        e_hat = nets["generator"](z)
+        h_next, h_hat = nets["supervisor"](torch.cat([h, e_hat])).split([len(x), len(z)])
+        supervised = _supervised_loss(h, h_next)
+        moments = _moments_loss(nets["recovery"](h_hat), x)
+        y_fake, y_fake_e = nets["discriminator"](torch.cat([h_hat, e_hat])).split(len(z))
+        adversarial = _bce(y_fake, 1.0) + cfg.gamma * _bce(y_fake_e, 1.0)
+        loss = adversarial + cfg.supervised_weight * torch.sqrt(supervised)
+        loss = loss + cfg.moment_weight * moments
+        return {
+            "loss": loss,
+            "adversarial": adversarial,
+            "supervised": supervised,
+            "moments": moments,
+        }
+
+    def _joint_embedding_loss(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Phase 3 (b): reconstruction plus a little of the supervised loss, and the MSE."""
+        cfg = self.cfg
+        h, mse = self._reconstruction(x)
+        supervised = _supervised_loss(h, self.nets["supervisor"](h))
+        loss = cfg.reconstruction_weight * torch.sqrt(mse)
+        return loss + cfg.embedding_supervised_weight * supervised, mse
+
+    def _discriminator_loss(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """Phase 3: the discriminator on real, supervised-fake and unsupervised-fake latents."""
+        nets, cfg = self.nets, self.cfg
         with torch.no_grad():
             h = nets["embedder"](x)
             e_hat = nets["generator"](z)
             h_hat = nets["supervisor"](e_hat)
-        y_real, y_fake, y_fake_e = nets["discriminator"](torch.cat([h, h_hat, e_hat])).split(len(x))
-        discriminator_loss = _bce(y_real, 1.0) + _bce(y_fake, 0.0) + cfg.gamma * _bce(y_fake_e, 0.0)
-        if discriminator_loss.item() > cfg.discriminator_threshold:
-            self._update(opt["discriminator"], discriminator_loss)
-        return {
-            "losses/generator": adversarial.detach(),
-            "losses/supervised": torch.sqrt(supervised.detach()),
-            "losses/moments": moments.detach(),
-            "losses/embedding_joint": torch.sqrt(mse.detach()),
-            "losses/discriminator": discriminator_loss.detach(),
-        }
+        logits = nets["discriminator"](torch.cat([h, h_hat, e_hat]))
+        y_real, y_fake, y_fake_e = logits.split([len(x), len(z), len(z)])
+        return _bce(y_real, 1.0) + _bce(y_fake, 0.0) + cfg.gamma * _bce(y_fake_e, 0.0)

@@ -133,6 +133,23 @@ def test_train_generators_writes_both_models_and_resumes_timegan(tmp_path, capsy
     assert "hidden_dim" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # trains both generators through the CLI
+def test_train_generators_with_an_epsilon_records_the_guarantee_of_the_rhythms_only(
+    tmp_path, capsys
+):
+    assets = tmp_path / "assets"
+    args = ["train", "generators", "--data", str(DATA), "--out", str(assets), "--dp-epsilon", "3"]
+    assert main([*args, "--checkpoint", str(tmp_path / "ckpt"), *TINY_GENERATORS]) == 0
+    entries = read_manifest(assets)["artifacts"]
+    privacy = entries[RHYTHMS]["privacy"]
+    assert privacy["unit"] == "participant" and privacy["epsilon"] <= 3.0
+    assert entries[RHYTHMS]["hyperparameters"]["dp_epsilon"] == 3.0
+    assert TimeGAN.load(assets / entries[RHYTHMS]["file"]).privacy == privacy
+    assert "privacy" not in entries[PROFILES]
+    out = capsys.readouterr().out
+    assert "not differentially private" in out and "-DP per participant" in out
+
+
 @pytest.mark.slow  # the full generator evaluation (about a minute)
 def test_evaluate_generators_json_uses_the_documented_names(capsys):
     fast = ["--samples", "300", "--discriminator-repeats", "1"]

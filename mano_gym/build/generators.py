@@ -132,6 +132,7 @@ def train_generators(
             progress=progress,
             checkpoint=checkpoint,
             resume=resume,
+            participants=split.windows.train.participant,
         )
         seconds = time.perf_counter() - start
         rhythms.save(staging / FILES[RHYTHMS])
@@ -144,6 +145,8 @@ def train_generators(
             discriminator_repeats=config.discriminator_repeats,
         )
         entries[RHYTHMS] = _entry(common, cfg, seconds, metrics)
+        if rhythms.privacy is not None:  # what a private model guarantees (TimeGAN.privacy)
+            entries[RHYTHMS]["privacy"] = rhythms.privacy
         for name, entry in entries.items():
             record_artifact(name, FILES[name], entry, staging)
     return published(out, entries)

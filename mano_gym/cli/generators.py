@@ -23,6 +23,7 @@ from mano_gym.cli.options import (
     add_training_options,
     limit_threads,
     output_file,
+    positive_float,
     positive_int,
     seed,
     shortcuts,
@@ -41,6 +42,12 @@ def register(topics: dict[str, argparse._SubParsersAction]) -> None:
     )
     train.add_argument("--data", type=Path, default=DEFAULT_DATA, help="real-data folder")
     train.add_argument("--epochs", type=positive_int, help="CTGAN epochs")
+    train.add_argument(
+        "--dp-epsilon",
+        type=positive_float,
+        help="train TimeGAN with differential privacy (DP-SGD, the participant as the unit) "
+        "within this epsilon (delta: rhythms.dp_delta); CTGAN profiles stay non-private",
+    )
     add_training_options(
         train,
         "override any setting, e.g. rhythms.hidden_dim=32 or profiles.batch_size=200 "
@@ -104,6 +111,7 @@ def run_train(args: argparse.Namespace) -> int:
         "seed": ("profiles.seed", "rhythms.seed", "split.seed"),
         "epochs": ("profiles.epochs",),
         "device": ("profiles.device", "rhythms.device"),
+        "dp_epsilon": ("rhythms.dp_epsilon",),
     }
     config = apply_overrides(GeneratorTrainingConfig(), shortcuts(args, fields))
     with limit_threads(args.threads):
@@ -118,7 +126,13 @@ def run_train(args: argparse.Namespace) -> int:
             resume=args.resume,
         )
     for name, entry in entries.items():
-        print(f"{name}: {out / entry['file']} ({entry['training_seconds']} s)")
+        privacy = entry.get("privacy")
+        guarantee = (
+            f"({privacy['epsilon']:.2f}, {privacy['delta']:g})-DP per participant"
+            if privacy
+            else "not differentially private"
+        )
+        print(f"{name}: {out / entry['file']} ({entry['training_seconds']} s; {guarantee})")
     print_metrics({k: v for e in entries.values() for k, v in e["metrics"].items()})
     return 0
 

@@ -36,6 +36,17 @@ def _integer(text: str, low: int) -> int:
     return value
 
 
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number > 0 (a privacy budget's epsilon)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {value}")
+    return value
+
+
 def output_file(text: str) -> Path:
     """An argparse type: a file to write, in a folder that exists (checked before any work)."""
     path = Path(text)
