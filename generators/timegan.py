@@ -39,6 +39,12 @@ position) to `path` atomically every `checkpoint_every` iterations and at the en
 phase; `fit(windows, checkpoint=path, resume=True)` continues a killed run from it and ends
 with the same weights as an uninterrupted run.
 
+With `dp_epsilon` set, training is differentially private with the participant as the unit
+(`generators.participant_dp`): `fit(windows, participants=people)` routes every update that
+reads real windows (the three phases' embedder, supervisor, generator and discriminator steps)
+through per-person clipped, noised DP-SGD, scales by the signals' published ranges, always
+updates the discriminator, logs nothing, and records its guarantee in `model.privacy`.
+
 `fit` logs TensorBoard scalars under `logdir` when given: `losses/embedding` (reconstruction
 RMSE, scaled units), `losses/supervised` (one-step-ahead RMSE in latent space, phases 2-3),
 `losses/generator` (adversarial part of the generator loss), `losses/discriminator`,

@@ -14,6 +14,7 @@ from generators.signals import SIGNAL_HIGH, SIGNAL_LOW
 from generators.timegan import TimeGAN, TimeGANConfig, _Trainer
 from mano_gym.assets import load_rhythm_generator
 from mano_gym.cli.options import positive_float
+from tests.test_timegan import _killed_at_joint_iteration
 
 TINY = TimeGANConfig(
     hidden_dim=8,
@@ -165,15 +166,7 @@ def test_a_private_run_needs_the_participants_and_logs_no_losses(real, tmp_path:
 def test_a_private_run_resumes_after_a_kill_to_the_same_model(real, tmp_path, monkeypatch):
     signals, people = real
     checkpoint = tmp_path / "dp.ckpt"
-    joint_step, calls = _Trainer._joint_step, []
-
-    def killed(self, opt):
-        calls.append(None)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return joint_step(self, opt)
-
-    monkeypatch.setattr(_Trainer, "_joint_step", killed)
+    _killed_at_joint_iteration(monkeypatch, 3)  # after the checkpoint at iteration 2
     with pytest.raises(KeyboardInterrupt):
         TimeGAN(TINY).fit(
             signals, progress=False, participants=people, checkpoint=checkpoint,
