@@ -8,10 +8,10 @@ ManoPatient-v0 alike) step with `env.action_space.sample()` inside the timed loo
 script does; vectorised ones take actions drawn before timing. Episodes reset as they end (the
 batched environment resets rows itself). CartPole-v1, the single environment and the batched
 one of the largest N (the two with a goal) are measured in turns, three times each, and their
-medians kept, so that the machine's drift weighs on the yardstick too. Also measures, in fresh processes, a bare
-`import torch` and then `gymnasium.make("ManoPatient-v0")` with the first `reset`; and one
-patient's forward passes of the risk predictor and the world model in torch against their NumPy
-twins, which the single environment steps through.
+medians kept, so that the machine's drift weighs on the yardstick too. Also measures, in fresh
+processes, a bare `import torch` and then `gymnasium.make("ManoPatient-v0")` with the first
+`reset`; and one patient's forward passes of the risk predictor and the world model in torch
+against their NumPy twins, which the single environment steps through.
 """
 
 from __future__ import annotations
