@@ -100,10 +100,8 @@ class ParticipantDPSGD:
             torch.from_numpy(np.flatnonzero(participants == p)) for p in np.unique(participants)
         ]
         self.sample_rate, self.max_grad_norm = sample_rate, max_grad_norm
-        self.noise_multiplier, self.windows_per_participant = (
-            noise_multiplier,
-            windows_per_participant,
-        )
+        self.noise_multiplier = noise_multiplier
+        self.windows_per_participant = windows_per_participant
         self.rng, self.noise = rng, noise
 
     def wrap(self, optimizer: torch.optim.Optimizer):
