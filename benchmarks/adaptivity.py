@@ -1,16 +1,18 @@
 """The value of adaptivity: what knowing a patient, and following them week by week, is worth
 under the reference dynamics, against the literature's bounds (SPEC section 14).
 
-    python -m benchmarks.adaptivity [--seeds 5] [--timesteps 1000000] [--assets DIR]
+    python -m benchmarks.adaptivity [--seeds 5] [--episode-seeds 4] [--timesteps 1000000]
+                                    [--assets DIR]
 
 Every enrolled patient of the held-out cohort, one episode each per evaluation seed, reference
-dynamics:
+dynamics; each run (seed) is scored by its mean over `--episode-seeds` evaluation seeds of its
+own, so that the spread over runs is the learners' and not the episodes' noise:
 
 | row                      | what                                                          |
 |--------------------------|---------------------------------------------------------------|
 | `control`                | no treatment (the yardstick of the depression column)          |
-| `best-fixed`             | the best (treatment, intensity) of `GRID` by mean return on    |
-|                          | the *train* cohort                                             |
+| `best-fixed`             | the best (treatment, intensity) of `GRID` (every treatment at  |
+|                          | 0.1, 0.2, ..., 1.0) by mean return on the *train* cohort       |
 | `measurement-based-care` | the heuristic of the agent catalogue                          |
 | `static-oracle`          | knows each patient's responsiveness and moderators: the       |
 |                          | treatment of largest intake effect, at the grid intensity of  |
@@ -35,7 +37,8 @@ dynamics:
 |                          | standard dose trials compare, whatever the reward's cost      |
 
 Columns: mean return, true sustained remission (latent DASS normal or mild in the last two
-weeks, still in care), drop-out, mean intensity of the active weeks, weeks treated, and end
+weeks, still in care), drop-out, mean intensity of the active weeks, weeks treated, the share
+of patients given more than one treatment (control counts as one), and end
 depression as an improvement over control in SD units of the control arm (the last week seen:
 a drop-out's week of leaving). The margins over best-fixed are given for every enrolled patient
 and for those of moderate or worse depression at intake (DASS-42 >= 14), the population of the
@@ -66,9 +69,13 @@ from mano_gym.dynamics.reference import ReferenceSimulator
 from mano_gym.dynamics.treatments import INTENSITY_HIGH, INTENSITY_LOW, TREATMENTS
 from mano_gym.envs.rollouts import Outcomes, Policy, RiskScorePolicy, enrolled, run_policy
 
-GRID_INTENSITIES = (0.3, 0.6, 1.0)
+GRID_INTENSITIES = tuple(round(0.1 * k, 1) for k in range(1, 11))
 GRID = tuple((t, i) for t in TREATMENTS[1:] for i in GRID_INTENSITIES)
-RETURN_ORACLE_CHOICES = ((TREATMENTS[0], INTENSITY_LOW), *GRID)
+# the return oracle's choices: fewer intensities, as it runs each of them on many seeds
+RETURN_ORACLE_CHOICES = (
+    (TREATMENTS[0], INTENSITY_LOW),
+    *((t, i) for t in TREATMENTS[1:] for i in (0.1, 0.2, 0.3, 0.6, 1.0)),
+)
 RETURN_ORACLE_SEEDS = range(1000, 1020)
 _DEPRESSION = 0
 NORMAL_DEPRESSION, MODERATE_DEPRESSION = 10.0, 14.0  # DASS-42 depression cuts
@@ -91,6 +98,7 @@ COLUMNS = (
     "dropout",
     "mean_intensity",
     "weeks",
+    "switched",
     "end_depression_sd",
 )
 
@@ -169,10 +177,21 @@ def row(outcomes: Outcomes, control: Outcomes) -> dict[str, float]:
         "dropout": float(outcomes.dropout.mean()),
         "mean_intensity": float(outcomes.intensity.sum() / active) if active else 0.0,
         "weeks": float(outcomes.weeks.mean()),
+        "switched": float(((outcomes.treatment_weeks > 0).sum(1) > 1).mean()),
         "end_depression_sd": float(
             (control.end_depression.mean() - outcomes.end_depression.mean()) / spread
         ),
     }
+
+
+def episode_seeds(seed: int, count: int) -> range:
+    """The evaluation seeds of run `seed`: `count` of them, apart from every other run's."""
+    return range(seed * count, (seed + 1) * count)
+
+
+def mean_row(rows: list[dict[str, float]]) -> dict[str, float]:
+    """Each column's mean over the rows (one per evaluation seed of a run)."""
+    return {key: float(np.mean([r[key] for r in rows])) for key in rows[0]}
 
 
 def best_on_train(policies: dict, seed: int, assets: str | None):
@@ -211,6 +230,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--timesteps", type=int, default=1_000_000)
+    parser.add_argument(
+        "--episode-seeds",
+        type=int,
+        default=4,
+        help="evaluation seeds per run: each run's score is its mean over them",
+    )
     parser.add_argument("--assets", help="asset set to measure (default: the shipped one)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
@@ -246,30 +271,45 @@ def main(argv: list[str] | None = None) -> None:
                 "best-fixed-full-dose": RiskScorePolicy(FixedPolicy(full_dose, 1.0)),
                 "static-oracle-full-dose": StaticOracle.by_effect(effect, 1.0),
             }
-            outcomes = {
-                name: run_policy(policy, "eval", "reference", seed, assets=args.assets)
-                for name, policy in policies.items()
-            }
-            control = outcomes["control"]
-            control_in_trials = control.subset(moderate[control.patients])
-            for name, outcome in outcomes.items():
-                results.setdefault(name, []).append(row(outcome, control))
-                in_trials.setdefault(name, []).append(
-                    row(outcome.subset(moderate[outcome.patients]), control_in_trials)
-                )
+            # each run's row: the mean over its evaluation seeds
+            rows: dict[str, list[dict[str, float]]] = {}
+            rows_in_trials: dict[str, list[dict[str, float]]] = {}
+            returns_on_world_model: dict[str, list[float]] = {}
+            for episode_seed in episode_seeds(seed, args.episode_seeds):
+                outcomes = {
+                    name: run_policy(policy, "eval", "reference", episode_seed, assets=args.assets)
+                    for name, policy in policies.items()
+                }
+                control = outcomes["control"]
+                control_in_trials = control.subset(moderate[control.patients])
+                for name, outcome in outcomes.items():
+                    rows.setdefault(name, []).append(row(outcome, control))
+                    rows_in_trials.setdefault(name, []).append(
+                        row(outcome.subset(moderate[outcome.patients]), control_in_trials)
+                    )
+                for name in WORLD_MODEL_ROWS:
+                    outcome = run_policy(
+                        policies[name], "eval", "world_model", episode_seed, assets=args.assets
+                    )
+                    returns_on_world_model.setdefault(name, []).append(outcome.returns.mean())
+            for name in policies:
+                results.setdefault(name, []).append(mean_row(rows[name]))
+                in_trials.setdefault(name, []).append(mean_row(rows_in_trials[name]))
             for name in WORLD_MODEL_ROWS:
-                outcome = run_policy(
-                    policies[name], "eval", "world_model", seed, assets=args.assets
+                on_world_model.setdefault(name, []).append(
+                    float(np.mean(returns_on_world_model[name]))
                 )
-                on_world_model.setdefault(name, []).append(float(outcome.returns.mean()))
     metrics = summarise(results, f"{treatment}-{intensity}") | {"oracle_intensity": oracle}
     in_trial = summarise(in_trials, metrics["best_fixed"])
     metrics |= {f"moderate_or_worse.{k}": v for k, v in in_trial.items() if ".margin." in k}
     metrics["moderate_or_worse.share"] = float(moderate[index].mean())
     metrics |= signs_under_both(metrics, on_world_model) | {"best_fixed_full_dose": full_dose}
     metrics["return-oracle.untreated_share"] = float((by_return.best == 0).mean())
+    metrics["episode_seeds"] = args.episode_seeds
     metrics["seconds"] = round(time.perf_counter() - start, 1)
-    write_results("adaptivity", metrics, markdown(metrics, list(results), args.seeds))
+    write_results(
+        "adaptivity", metrics, markdown(metrics, list(results), args.seeds, args.episode_seeds)
+    )
 
 
 def signs_under_both(metrics: dict, on_world_model: dict[str, list[float]]) -> dict:
@@ -302,6 +342,7 @@ def summarise(results: dict[str, list[dict[str, float]]], fixed: str) -> dict:
             metrics[f"{name}.margin.{column}"] = margin
     scores = {name: np.array([[r["mean_return"]] for r in rows]) for name, rows in results.items()}
     oracle = metrics["static-oracle.margin.end_depression_sd"]
+    by_return = metrics["return-oracle.margin.mean_return"]
     for name in LEARNERS:
         for other in ("best-fixed", "measurement-based-care"):
             metrics[f"{name}.poi_vs_{other}"] = float(
@@ -310,18 +351,22 @@ def summarise(results: dict[str, list[dict[str, float]]], fixed: str) -> dict:
         metrics[f"{name}.share_of_static_oracle_margin"] = (
             metrics[f"{name}.margin.end_depression_sd"] / oracle if oracle else float("nan")
         )
+        metrics[f"{name}.share_of_return_oracle_margin"] = (
+            metrics[f"{name}.margin.mean_return"] / by_return if by_return else float("nan")
+        )
     return metrics
 
 
-def markdown(m: dict, names: list[str], seeds: int) -> str:
+def markdown(m: dict, names: list[str], seeds: int, episode_seeds: int) -> str:
     lines = [
-        f"Reference dynamics, every enrolled patient of the held-out cohort, {seeds} seeds "
-        f"(mean, range over seeds). Best fixed (chosen on the train cohort): `{m['best_fixed']}`;"
+        f"Reference dynamics, every enrolled patient of the held-out cohort, {seeds} seeds, each"
+        f" the mean of {episode_seeds} evaluation seeds (mean, range over seeds). Best fixed"
+        f" (chosen on the train cohort): `{m['best_fixed']}`;"
         f" the oracles' intensity (chosen likewise): {m['oracle_intensity']}.",
         "",
-        "| policy | return | true remission | drop-out | mean intensity | weeks |"
+        "| policy | return | true remission | drop-out | mean intensity | weeks | switched |"
         " end depression (SD vs control) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name in names:
         cells = [
@@ -356,21 +401,22 @@ def markdown(m: dict, names: list[str], seeds: int) -> str:
         " patients untreated.",
         "",
         "| learner | PoI over best fixed | PoI over measurement-based care | share of the static"
-        " oracle's margin (end depression) | return margin under the world model | same sign"
-        " under both dynamics |",
-        "|---|---:|---:|---:|---:|---|",
+        " oracle's margin (end depression) | share of the return oracle's margin (return) |"
+        " return margin under the world model | same sign under both dynamics |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     for name in LEARNERS:
         lines.append(
             f"| `{name}` | {m[f'{name}.poi_vs_best-fixed']:.2f} |"
             f" {m[f'{name}.poi_vs_measurement-based-care']:.2f} |"
             f" {m[f'{name}.share_of_static_oracle_margin']:.2f} |"
+            f" {m[f'{name}.share_of_return_oracle_margin']:.2f} |"
             f" {m[f'{name}.world_model.margin.mean_return']:+.3f} |"
             f" {'yes' if m[f'{name}.same_sign_under_both'] else 'no'} |"
         )
     lines += [
         "",
-        "PoI: rliable's probability of improvement on per-seed mean return (reference dynamics).",
+        "PoI: rliable's probability of improvement on per-run mean return (reference dynamics).",
     ]
     return "\n".join(lines) + "\n"
 
