@@ -24,10 +24,12 @@ own, so that the spread over runs is the learners' and not the episodes' noise:
 | `adaptive-oracle`        | the static oracle's treatment, dosed each week by the latent  |
 |                          | depression it also sees: full intensity while moderate or      |
 |                          | worse, the static oracle's while mild, the lowest while normal |
-| `return-oracle`          | each patient's (treatment, intensity) of the grid or no        |
-|                          | treatment, of the highest mean return over 20 episodes of that |
-|                          | patient on other seeds: the best static choice under the       |
-|                          | task's reward, where the oracles above choose by effect        |
+| `return-oracle`          | each patient's (treatment, intensity) of                       |
+|                          | `RETURN_ORACLE_CHOICES` (every treatment at 0.1, 0.2, 0.3, 0.6 |
+|                          | and 1.0, or no treatment) of the highest mean return over 20   |
+|                          | episodes of that patient on other seeds: the best static       |
+|                          | choice under the task's reward, where the oracles above choose |
+|                          | by effect                                                      |
 | `hybrid-ppo`             | trained on the world model (one run per seed, `--timesteps`), |
 |                          | evaluated here                                                 |
 | `hybrid-ppo-reference`   | the same, trained on the reference simulator itself: what     |
