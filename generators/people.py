@@ -56,16 +56,21 @@ def weekly_windows(windows: Windows) -> Windows:
     return windows.subset(keep)
 
 
+def _person_means(levels: np.ndarray, people: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each person's mean level (k, 5), and each row's person as an index into them (n,)."""
+    names, group = np.unique(people, return_inverse=True)
+    return np.stack([levels[group == g].mean(0) for g in range(len(names))]), group
+
+
 def intraclass_correlation(levels: np.ndarray, people: np.ndarray) -> np.ndarray:
     """(5,) share of the variance of weekly levels (n, 5) that lies between `people` (n,):
     the one-way random-effects ICC(1), for groups of unequal size."""
-    levels, people = np.asarray(levels, np.float64), np.asarray(people)
-    names, group = np.unique(people, return_inverse=True)
-    k, total = len(names), len(levels)
+    levels = np.asarray(levels, np.float64)
+    means, group = _person_means(levels, np.asarray(people))
+    k, total = len(means), len(levels)
     if k < 2 or total <= k:
         raise ValueError(f"need at least 2 people and more weeks than people, got {k} and {total}")
     sizes = np.bincount(group)
-    means = np.stack([levels[group == g].mean(0) for g in range(k)])
     between = (sizes[:, None] * (means - levels.mean(0)) ** 2).sum(0) / (k - 1)
     within = ((levels - means[group]) ** 2).sum(0) / (total - k)
     n0 = (total - (sizes**2).sum() / total) / (k - 1)
@@ -79,11 +84,9 @@ def week_to_week_correlation(
     """(5,) correlation of a person's weekly level with their next one, both taken from that
     person's mean. `levels` (n, 5) in each person's time order; `consecutive[i]` says that row
     i + 1 is the week after row i of the same person (length n - 1)."""
-    levels, people = np.asarray(levels, np.float64), np.asarray(people)
-    deviations = levels.copy()
-    for person in np.unique(people):
-        own = people == person
-        deviations[own] -= levels[own].mean(0)
+    levels = np.asarray(levels, np.float64)
+    means, group = _person_means(levels, np.asarray(people))
+    deviations = levels - means[group]
     pairs = np.flatnonzero(np.asarray(consecutive, bool))
     if len(pairs) < 3:
         raise ValueError(f"need at least 3 pairs of consecutive weeks, got {len(pairs)}")
@@ -114,12 +117,12 @@ class PersonModel:
         """Fit on every non-overlapping week of `windows` (training participants only)."""
         weeks = weekly_windows(windows)
         levels = weeks.signals.mean(1).astype(np.float64)
-        names, group = np.unique(weeks.participant, return_inverse=True)
-        if len(names) < MIN_PEOPLE:
-            raise ValueError(f"need weeks of at least {MIN_PEOPLE} people, got {len(names)}")
-        means = np.stack([levels[group == g].mean(0) for g in range(len(names))])
+        means, group = _person_means(levels, weeks.participant)
+        if len(means) < MIN_PEOPLE:
+            raise ValueError(f"need weeks of at least {MIN_PEOPLE} people, got {len(means)}")
         deviations = levels - means[group]
-        repeated = np.bincount(group)[group] > 1  # one week alone says nothing within a person
+        sizes = np.bincount(group)
+        repeated = sizes[group] > 1  # one week alone says nothing within a person
         dof = repeated.sum() - len(np.unique(group[repeated]))
         if dof < N_SIGNALS:
             raise ValueError("too few repeated weeks of the same people to fit their variation")
@@ -131,7 +134,6 @@ class PersonModel:
         )
         # person means carry within-person noise too: take out its share (one-way ANOVA's
         # method of moments, for groups of unequal size), then keep the matrix a covariance
-        sizes = np.bincount(group)
         between = np.cov(means, rowvar=False) - within * np.mean(1.0 / sizes)
         values, vectors = np.linalg.eigh(between)
         between = (vectors * np.maximum(values, EIGEN_FLOOR * values.max())) @ vectors.T
